@@ -1,0 +1,1 @@
+"""Platform adapters: thin translators between each chat platform and the core."""

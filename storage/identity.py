@@ -1,0 +1,395 @@
+"""The identity aggregate: workspaces, teams, members, their roles, and conversation references."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import ConversationRefRow, MemberRow, TeamMemberRow, TeamRow, WorkspaceRow
+from storage.upsert import insert_ignore, upsert
+
+LEAD = "lead"
+MEMBER = "member"
+
+
+@dataclass(frozen=True, slots=True)
+class Team:
+    id: int
+    workspace_id: int
+    platform: str
+    workspace_external_id: str
+    conversation_id: str
+    name: str | None
+    timezone: str | None
+    settings: Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    id: int
+    workspace_id: int
+    platform: str
+    workspace_external_id: str
+    user_id: str
+    display_name: str
+    timezone: str | None
+    last_team_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TeamMember:
+    member: Member
+    role: str
+
+    @property
+    def is_lead(self) -> bool:
+        return self.role == LEAD
+
+
+@dataclass(frozen=True, slots=True)
+class StoredConversation:
+    workspace_id: int
+    platform: str
+    workspace_external_id: str
+    conversation_id: str
+    kind: str
+    name: str | None
+    member_id: int | None
+    platform_data: Mapping[str, Any]
+
+
+async def ensure_workspace(
+    session: AsyncSession, platform: str, external_id: str, now: datetime
+) -> int:
+    await insert_ignore(
+        session,
+        WorkspaceRow,
+        {"platform": platform, "external_id": external_id, "created_at": now},
+        ["platform", "external_id"],
+    )
+    found = await session.scalar(
+        select(WorkspaceRow.id).where(
+            WorkspaceRow.platform == platform, WorkspaceRow.external_id == external_id
+        )
+    )
+    assert found is not None
+    return found
+
+
+async def ensure_team(
+    session: AsyncSession, workspace_id: int, conversation_id: str, name: str | None, now: datetime
+) -> int:
+    inserted = await insert_ignore(
+        session,
+        TeamRow,
+        {
+            "workspace_id": workspace_id,
+            "conversation_id": conversation_id,
+            "name": name,
+            "settings": {},
+            "created_at": now,
+        },
+        ["workspace_id", "conversation_id"],
+    )
+    team_id = await session.scalar(
+        select(TeamRow.id).where(
+            TeamRow.workspace_id == workspace_id, TeamRow.conversation_id == conversation_id
+        )
+    )
+    assert team_id is not None
+    if not inserted and name:
+        await session.execute(
+            update(TeamRow)
+            .where(TeamRow.id == team_id, func.coalesce(TeamRow.name, "") != name)
+            .values(name=name)
+        )
+    return team_id
+
+
+async def ensure_member(
+    session: AsyncSession,
+    workspace_id: int,
+    user_id: str,
+    display_name: str,
+    timezone: str | None,
+    now: datetime,
+    last_team_id: int | None = None,
+) -> int:
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id,
+        "user_id": user_id,
+        "display_name": display_name,
+        "timezone": timezone,
+        "created_at": now,
+        "updated_at": now,
+    }
+    changing = ["display_name", "updated_at"]
+    if timezone:
+        changing.append("timezone")
+    if last_team_id is not None:
+        values["last_team_id"] = last_team_id
+        changing.append("last_team_id")
+    await upsert(session, MemberRow, values, ["workspace_id", "user_id"], changing)
+    member_id = await session.scalar(
+        select(MemberRow.id).where(
+            MemberRow.workspace_id == workspace_id, MemberRow.user_id == user_id
+        )
+    )
+    assert member_id is not None
+    return member_id
+
+
+async def ensure_membership(
+    session: AsyncSession, team_id: int, member_id: int, now: datetime, *, may_lead: bool = True
+) -> tuple[str, bool]:
+    """Adds the member to the team; returns (role, whether this call added them).
+
+    A new team's first member becomes its lead (``may_lead``): somebody has to be able to run
+    the team's settings from day one, and the first person to use plcbot in a channel is almost
+    always the one who set it up there. They can hand the role on (``/team lead @name``), and
+    the bot tells them so when it happens. Members found by a roster sync never become lead.
+    """
+    existing = await session.scalar(
+        select(TeamMemberRow.role).where(
+            TeamMemberRow.team_id == team_id, TeamMemberRow.member_id == member_id
+        )
+    )
+    if existing is not None:
+        await session.execute(
+            update(TeamMemberRow)
+            .where(
+                TeamMemberRow.team_id == team_id,
+                TeamMemberRow.member_id == member_id,
+                TeamMemberRow.active.is_(False),
+            )
+            .values(active=True)
+        )
+        return existing, False
+    role = MEMBER
+    if may_lead:
+        has_lead = await session.scalar(
+            select(func.count())
+            .select_from(TeamMemberRow)
+            .where(TeamMemberRow.team_id == team_id, TeamMemberRow.role == LEAD)
+        )
+        role = MEMBER if has_lead else LEAD
+    inserted = await insert_ignore(
+        session,
+        TeamMemberRow,
+        {
+            "team_id": team_id,
+            "member_id": member_id,
+            "role": role,
+            "active": True,
+            "joined_at": now,
+        },
+        ["team_id", "member_id"],
+    )
+    return role, inserted
+
+
+async def set_role(session: AsyncSession, team_id: int, member_id: int, role: str) -> None:
+    await session.execute(
+        update(TeamMemberRow)
+        .where(TeamMemberRow.team_id == team_id, TeamMemberRow.member_id == member_id)
+        .values(role=role)
+    )
+
+
+async def save_conversation(
+    session: AsyncSession,
+    workspace_id: int,
+    conversation_id: str,
+    kind: str,
+    name: str | None,
+    member_id: int | None,
+    platform_data: Mapping[str, Any],
+    now: datetime,
+) -> None:
+    values = {
+        "workspace_id": workspace_id,
+        "conversation_id": conversation_id,
+        "kind": kind,
+        "name": name,
+        "member_id": member_id,
+        "platform_data": dict(platform_data),
+        "updated_at": now,
+    }
+    update_cols = ["kind", "platform_data", "updated_at"]
+    if name:
+        update_cols.append("name")
+    if member_id is not None:
+        update_cols.append("member_id")
+    await upsert(
+        session,
+        ConversationRefRow,
+        values,
+        ["workspace_id", "conversation_id"],
+        update_cols,
+    )
+
+
+def _team(row: TeamRow, ws: WorkspaceRow) -> Team:
+    return Team(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        platform=ws.platform,
+        workspace_external_id=ws.external_id,
+        conversation_id=row.conversation_id,
+        name=row.name,
+        timezone=row.timezone,
+        settings=dict(row.settings or {}),
+    )
+
+
+def _member(row: MemberRow, ws: WorkspaceRow) -> Member:
+    return Member(
+        id=row.id,
+        workspace_id=row.workspace_id,
+        platform=ws.platform,
+        workspace_external_id=ws.external_id,
+        user_id=row.user_id,
+        display_name=row.display_name,
+        timezone=row.timezone,
+        last_team_id=row.last_team_id,
+    )
+
+
+async def get_team(session: AsyncSession, team_id: int) -> Team | None:
+    row = (
+        await session.execute(
+            select(TeamRow, WorkspaceRow)
+            .join(WorkspaceRow, WorkspaceRow.id == TeamRow.workspace_id)
+            .where(TeamRow.id == team_id)
+        )
+    ).first()
+    return _team(*row) if row else None
+
+
+async def get_member(session: AsyncSession, member_id: int) -> Member | None:
+    row = (
+        await session.execute(
+            select(MemberRow, WorkspaceRow)
+            .join(WorkspaceRow, WorkspaceRow.id == MemberRow.workspace_id)
+            .where(MemberRow.id == member_id)
+        )
+    ).first()
+    return _member(*row) if row else None
+
+
+async def find_member(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
+    row = (
+        await session.execute(
+            select(MemberRow, WorkspaceRow)
+            .join(WorkspaceRow, WorkspaceRow.id == MemberRow.workspace_id)
+            .where(MemberRow.workspace_id == workspace_id, MemberRow.user_id == user_id)
+        )
+    ).first()
+    return _member(*row) if row else None
+
+
+async def team_members(
+    session: AsyncSession, team_id: int, *, include_inactive: bool = False
+) -> list[TeamMember]:
+    stmt = (
+        select(MemberRow, WorkspaceRow, TeamMemberRow.role)
+        .join(TeamMemberRow, TeamMemberRow.member_id == MemberRow.id)
+        .join(WorkspaceRow, WorkspaceRow.id == MemberRow.workspace_id)
+        .where(TeamMemberRow.team_id == team_id)
+        .order_by(MemberRow.display_name, MemberRow.id)
+    )
+    if not include_inactive:
+        stmt = stmt.where(TeamMemberRow.active.is_(True))
+    return [TeamMember(_member(m, ws), role) for m, ws, role in (await session.execute(stmt)).all()]
+
+
+async def role_in(session: AsyncSession, team_id: int, member_id: int) -> str | None:
+    return await session.scalar(
+        select(TeamMemberRow.role).where(
+            TeamMemberRow.team_id == team_id,
+            TeamMemberRow.member_id == member_id,
+            TeamMemberRow.active.is_(True),
+        )
+    )
+
+
+async def teams_of(session: AsyncSession, member_id: int) -> list[tuple[Team, str]]:
+    rows = await session.execute(
+        select(TeamRow, WorkspaceRow, TeamMemberRow.role)
+        .join(TeamMemberRow, TeamMemberRow.team_id == TeamRow.id)
+        .join(WorkspaceRow, WorkspaceRow.id == TeamRow.workspace_id)
+        .where(TeamMemberRow.member_id == member_id, TeamMemberRow.active.is_(True))
+        .order_by(TeamRow.name, TeamRow.id)
+    )
+    return [(_team(t, ws), role) for t, ws, role in rows.all()]
+
+
+async def set_team_timezone(session: AsyncSession, team_id: int, timezone: str | None) -> None:
+    await session.execute(update(TeamRow).where(TeamRow.id == team_id).values(timezone=timezone))
+
+
+async def update_team_settings(
+    session: AsyncSession, team_id: int, changes: Mapping[str, Any]
+) -> dict[str, Any]:
+    row = await session.get(TeamRow, team_id, with_for_update=True)
+    if row is None:
+        raise LookupError(f"team {team_id} not found")
+    merged = {**(row.settings or {}), **changes}
+    row.settings = merged
+    return merged
+
+
+async def conversation_for(
+    session: AsyncSession, workspace_id: int, conversation_id: str
+) -> StoredConversation | None:
+    row = (
+        await session.execute(
+            select(ConversationRefRow, WorkspaceRow)
+            .join(WorkspaceRow, WorkspaceRow.id == ConversationRefRow.workspace_id)
+            .where(
+                ConversationRefRow.workspace_id == workspace_id,
+                ConversationRefRow.conversation_id == conversation_id,
+            )
+        )
+    ).first()
+    return _conversation(*row) if row else None
+
+
+async def direct_conversations(
+    session: AsyncSession, member_ids: Sequence[int]
+) -> dict[int, StoredConversation]:
+    """Each member's 1:1 chat with the bot, where one is known."""
+    if not member_ids:
+        return {}
+    rows = await session.execute(
+        select(ConversationRefRow, WorkspaceRow)
+        .join(WorkspaceRow, WorkspaceRow.id == ConversationRefRow.workspace_id)
+        .where(
+            ConversationRefRow.member_id.in_(list(member_ids)),
+            ConversationRefRow.kind == "direct",
+        )
+        .order_by(ConversationRefRow.updated_at)
+    )
+    found: dict[int, StoredConversation] = {}
+    for ref, ws in rows.all():
+        if ref.member_id is not None:
+            found[ref.member_id] = _conversation(ref, ws)  # the most recently used one wins
+    return found
+
+
+def _conversation(row: ConversationRefRow, ws: WorkspaceRow) -> StoredConversation:
+    return StoredConversation(
+        workspace_id=row.workspace_id,
+        platform=ws.platform,
+        workspace_external_id=ws.external_id,
+        conversation_id=row.conversation_id,
+        kind=row.kind,
+        name=row.name,
+        member_id=row.member_id,
+        platform_data=dict(row.platform_data or {}),
+    )

@@ -1,0 +1,220 @@
+"""The jobs aggregate: durable due work, claimed with expiring leases.
+
+Claiming uses ``FOR UPDATE SKIP LOCKED`` on PostgreSQL so replicas sharing a database take
+disjoint jobs without waiting on each other; on SQLite the write transaction (``BEGIN
+IMMEDIATE``) already makes the claim atomic within the one process that owns the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import JobRow
+from storage.upsert import insert_for
+
+PENDING = "pending"
+RUNNING = "running"
+DONE = "done"
+FAILED = "failed"
+CANCELLED = "cancelled"
+EXPIRED = "expired"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    id: int
+    kind: str
+    key: str
+    due_at: datetime
+    not_after: datetime | None
+    payload: Mapping[str, Any]
+    attempts: int
+
+
+def _job(row: Any) -> Job:
+    return Job(
+        id=row.id,
+        kind=row.kind,
+        key=row.key,
+        due_at=row.due_at,
+        not_after=row.not_after,
+        payload=dict(row.payload or {}),
+        attempts=row.attempts,
+    )
+
+
+async def schedule(
+    session: AsyncSession,
+    *,
+    kind: str,
+    key: str,
+    due_at: datetime,
+    now: datetime,
+    payload: Mapping[str, Any] | None = None,
+    not_after: datetime | None = None,
+    replace: bool = True,
+) -> None:
+    """Create the job, or (``replace``) move an existing one that is not running right now.
+
+    ``replace=False`` is for work that must happen once per key whatever happens later (an
+    occurrence of a schedule): a second call finds the key and changes nothing.
+    """
+    values = {
+        "kind": kind,
+        "key": key,
+        "due_at": due_at,
+        "not_after": not_after,
+        "payload": dict(payload or {}),
+        "state": PENDING,
+        "attempts": 0,
+        "created_at": now,
+    }
+    stmt = insert_for(session, JobRow).values(**values)
+    if replace:
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["key"],
+            set_={
+                "kind": stmt.excluded.kind,
+                "due_at": stmt.excluded.due_at,
+                "not_after": stmt.excluded.not_after,
+                "payload": stmt.excluded.payload,
+                "state": PENDING,
+                "attempts": 0,
+                "lease_owner": None,
+                "lease_until": None,
+                "last_error": None,
+                "finished_at": None,
+            },
+            where=JobRow.state != RUNNING,
+        )
+    else:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
+    await session.execute(stmt)
+
+
+async def cancel(session: AsyncSession, key: str, now: datetime) -> None:
+    await session.execute(
+        update(JobRow)
+        .where(JobRow.key == key, JobRow.state == PENDING)
+        .values(state=CANCELLED, finished_at=now)
+    )
+
+
+async def cancel_prefix(session: AsyncSession, prefix: str, now: datetime) -> int:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    result = await session.execute(
+        update(JobRow)
+        .where(JobRow.key.like(escaped + "%", escape="\\"), JobRow.state == PENDING)
+        .values(state=CANCELLED, finished_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _claimable(now: datetime) -> Any:
+    return or_(
+        and_(JobRow.state == PENDING, JobRow.due_at <= now),
+        and_(JobRow.state == RUNNING, JobRow.lease_until < now),
+    )
+
+
+async def claim_due(
+    session: AsyncSession, *, now: datetime, owner: str, lease: timedelta, limit: int
+) -> list[Job]:
+    pick = select(JobRow.id).where(_claimable(now)).order_by(JobRow.due_at, JobRow.id).limit(limit)
+    if session.get_bind().dialect.name == "postgresql":
+        pick = pick.with_for_update(skip_locked=True)
+    ids = list((await session.scalars(pick)).all())
+    if not ids:
+        return []
+    rows = await session.execute(
+        update(JobRow)
+        .where(JobRow.id.in_(ids))
+        .values(
+            state=RUNNING,
+            lease_owner=owner,
+            lease_until=now + lease,
+            attempts=JobRow.attempts + 1,
+        )
+        .returning(
+            JobRow.id,
+            JobRow.kind,
+            JobRow.key,
+            JobRow.due_at,
+            JobRow.not_after,
+            JobRow.payload,
+            JobRow.attempts,
+        )
+    )
+    return sorted((_job(r) for r in rows.all()), key=lambda j: (j.due_at, j.id))
+
+
+async def finish(
+    session: AsyncSession,
+    job_id: int,
+    *,
+    owner: str,
+    now: datetime,
+    state: str = DONE,
+    error: str | None = None,
+) -> bool:
+    """Record the outcome, only if this owner still holds the lease (nobody took it over)."""
+    result = await session.execute(
+        update(JobRow)
+        .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.state == RUNNING)
+        .values(state=state, finished_at=now, lease_until=None, last_error=error)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def retry_later(
+    session: AsyncSession, job_id: int, *, owner: str, due_at: datetime, error: str
+) -> bool:
+    result = await session.execute(
+        update(JobRow)
+        .where(JobRow.id == job_id, JobRow.lease_owner == owner, JobRow.state == RUNNING)
+        .values(state=PENDING, due_at=due_at, lease_owner=None, lease_until=None, last_error=error)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def next_wake(session: AsyncSession) -> datetime | None:
+    """The earliest moment something becomes claimable: a due time or a lease running out."""
+    due = await session.scalar(select(func.min(JobRow.due_at)).where(JobRow.state == PENDING))
+    lease = await session.scalar(
+        select(func.min(JobRow.lease_until)).where(JobRow.state == RUNNING)
+    )
+    candidates = [t for t in (due, lease) if t is not None]
+    if not candidates:
+        return None
+    # min() in SQL on SQLite returns the raw stored string's parse; normalise through the type.
+    return min(candidates)
+
+
+async def get(session: AsyncSession, key: str) -> tuple[Job, str] | None:
+    row = await session.scalar(select(JobRow).where(JobRow.key == key))
+    return (_job(row), row.state) if row else None
+
+
+async def pending_with_prefix(session: AsyncSession, prefix: str) -> list[Job]:
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    rows = await session.scalars(
+        select(JobRow)
+        .where(JobRow.key.like(escaped + "%", escape="\\"), JobRow.state == PENDING)
+        .order_by(JobRow.due_at)
+    )
+    return [_job(r) for r in rows.all()]
+
+
+async def purge_finished(session: AsyncSession, before: datetime) -> int:
+    result = await session.execute(
+        delete(JobRow).where(
+            JobRow.state.in_([DONE, CANCELLED, EXPIRED]), JobRow.finished_at < before
+        )
+    )
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,54 @@
+"""The console adapter, driven line by line as a person would type."""
+
+from bot.clock import FakeClock
+from tests.support.harness import running_console
+
+
+async def test_help_lists_the_commands_and_the_console_tools(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    async with running_console(sqlite_url, clock) as console:
+        out = "\n".join(await console.say("/help"))
+    assert "/team" in out
+    assert "/as NAME" in out and "/clock" in out
+
+
+async def test_the_first_member_leads_and_can_share_the_role(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    async with running_console(sqlite_url, clock) as console:
+        first = "\n".join(await console.say("/as ana", "/team"))
+        assert "first person to use me in this channel" in first
+        assert "@Ana  [lead]" in first
+        refused = "\n".join(await console.say("/as ben", "/team lead @ben"))
+        assert "Only a team lead" in refused
+        shared = "\n".join(await console.say("/as ana", "/team lead @ben", "/team"))
+        assert "@Ben is now a lead" in shared and "@Ben  [lead]" in shared
+        last = "\n".join(await console.say("/team member @ana", "/as ben", "/team member @ben"))
+        assert "Ana is now a member" in last and "at least one lead" in last
+
+
+async def test_unknown_commands_get_a_suggestion(sqlite_url: str, clock: FakeClock) -> None:
+    async with running_console(sqlite_url, clock) as console:
+        out = "\n".join(
+            await console.say("/tema", "/team frobnicate", "/press b99", "/clock later")
+        )
+    assert "Did you mean /team?" in out
+    assert "/team has no 'frobnicate'" in out
+    assert "There is no button" in out
+    assert "couldn't read 'later'" in out
+
+
+async def test_the_clock_moves_only_forward(sqlite_url: str, clock: FakeClock) -> None:
+    async with running_console(sqlite_url, clock) as console:
+        out = "\n".join(await console.say("/clock", "/clock +90m", "/clock 2020-01-01T00:00"))
+    assert "Mon 2026-11-23 09:00" in out and "10:30" in out
+    assert "only moves forward" in out
+
+
+async def test_control_characters_and_blank_lines_are_harmless(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    async with running_console(sqlite_url, clock) as console:
+        out = await console.say("", "   ", "\x1b[31mhello\x07", "/team timezone \x00")
+    assert any("isn't a time zone" in line for line in out)

@@ -1,0 +1,94 @@
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
+
+from storage import migrate
+from storage.db import Database
+from storage.models import JobRow
+from storage.schema import metadata
+
+
+async def test_migrations_apply_and_match_the_models(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        await migrate.upgrade(db)
+        assert await migrate.is_current(db)
+
+        def diff(conn):  # type: ignore[no-untyped-def]
+            return compare_metadata(MigrationContext.configure(conn), metadata)
+
+        async with db.engine.connect() as conn:
+            differences = await conn.run_sync(diff)
+        assert differences == []
+    finally:
+        await db.close()
+
+
+async def test_migrations_go_down_and_up_again(sqlite_url: str) -> None:
+    db = Database(sqlite_url)
+    try:
+        await migrate.upgrade(db)
+        await migrate.downgrade(db, "base")
+        assert await migrate.current_heads(db) == set()
+        await migrate.upgrade(db)
+        assert await migrate.is_current(db)
+    finally:
+        await db.close()
+
+
+async def test_times_come_back_aware_utc(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        await migrate.upgrade(db)
+        moment = datetime(2026, 3, 8, 2, 30, tzinfo=UTC)
+        async with db.write() as s:
+            s.add(
+                JobRow(
+                    kind="k",
+                    key="k1",
+                    due_at=moment,
+                    payload={},
+                    state="pending",
+                    attempts=0,
+                    created_at=moment,
+                )
+            )
+        async with db.read() as s:
+            row = await s.scalar(select(JobRow).where(JobRow.key == "k1"))
+        assert row is not None
+        assert row.due_at == moment and row.due_at.tzinfo is not None
+    finally:
+        await db.close()
+
+
+async def test_concurrent_writers_on_sqlite_wait_instead_of_failing(sqlite_url: str) -> None:
+    """BEGIN IMMEDIATE: read-then-write transactions that overlap must not hit "locked"."""
+    db = Database(sqlite_url)
+    try:
+        await migrate.upgrade(db)
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+
+        async def bump(i: int) -> None:
+            async with db.write() as s:
+                count = len((await s.scalars(select(JobRow.id))).all())
+                await asyncio.sleep(0)  # let the others start their transactions
+                s.add(
+                    JobRow(
+                        kind="k",
+                        key=f"k{i}",
+                        due_at=now + timedelta(seconds=count),
+                        payload={},
+                        state="pending",
+                        attempts=0,
+                        created_at=now,
+                    )
+                )
+
+        await asyncio.gather(*(bump(i) for i in range(20)))
+        async with db.read() as s:
+            assert len((await s.scalars(select(JobRow.id))).all()) == 20
+    finally:
+        await db.close()
