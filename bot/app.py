@@ -21,6 +21,7 @@ from bot.dispatch import Dispatcher
 from bot.features import Feature
 from bot.housekeeping import Housekeeping
 from bot.identity import Identity
+from bot.messages import Block, OutMessage, Section, text
 from bot.outbox import Outbox
 from bot.ports import Adapter
 from bot.router import Router
@@ -29,6 +30,7 @@ from bot.settings import Settings
 from bot.team import TeamFeature
 from storage import migrate
 from storage.db import Database
+from storage.identity import Member
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +77,18 @@ class PlcBot:
             if isinstance(feature, kind):
                 return feature
         raise LookupError(kind.__name__)
+
+    async def home_for(self, member: Member) -> OutMessage:
+        """A member's overview across features: open commitments, next prompt, live sessions."""
+        blocks: list[Block] = []
+        for feature in self.features:
+            try:
+                blocks.extend(await feature.home(member))
+            except Exception:
+                log.exception("the %s feature could not build its home section", feature.name)
+        if not blocks:
+            blocks.append(Section(text("Nothing here yet. Type /help to see what I can do.")))
+        return OutMessage(title=f"plcbot for {member.display_name}", blocks=tuple(blocks))
 
     @asynccontextmanager
     async def running(self, *, migrate_db: bool = True) -> AsyncIterator[PlcBot]:

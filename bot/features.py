@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from bot.messages import Block
 from bot.router import Router
+from storage.identity import Member
 
 
 class Feature:
@@ -22,3 +26,7 @@ class Feature:
 
     async def stop(self) -> None:
         return None
+
+    async def home(self, member: Member) -> Sequence[Block]:
+        """This feature's part of a member's home view (Slack's App Home, Teams' ``home``)."""
+        return ()

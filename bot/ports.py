@@ -110,3 +110,34 @@ class TeamAgenda(Protocol):
     """What is still open for a team; the commitments feature provides it, protocols show it."""
 
     async def open_items(self, team_id: int) -> Sequence[AgendaItem]: ...
+
+
+class QuietDays(Protocol):
+    """The school calendar: days when nothing should be sent (breaks, holidays, testing windows).
+
+    The reflections feature keeps the calendar (``/reflect holidays``); commitments and anything
+    else that reaches out to people on a schedule asks it before sending.
+    """
+
+    async def is_quiet(self, team_id: int, day: date) -> bool: ...
+
+    async def next_open_day(self, team_id: int, day: date) -> date | None:
+        """``day`` itself if it is a school day, else the next one (None past the school year)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class ProposedCommitment:
+    """A next step someone named in a protocol, for them to confirm or edit as a commitment."""
+
+    team_id: int
+    owner_member_id: int
+    text: str
+    session_id: int | None = None
+    indicators: tuple[str, ...] = ()
+
+
+class CommitmentDrafts(Protocol):
+    """The commitments feature: asks each owner to confirm (or edit) a proposed commitment."""
+
+    async def propose(self, proposals: Sequence[ProposedCommitment]) -> None: ...
