@@ -24,6 +24,7 @@ from bot.identity import Identity
 from bot.messages import Block, OutMessage, Section, text
 from bot.outbox import Outbox
 from bot.ports import Adapter
+from bot.protocol import ProtocolsFeature
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -150,6 +151,7 @@ def build_app(
     router = Router()
     features: list[Feature] = [
         TeamFeature(core),
+        ProtocolsFeature(core),
         Housekeeping(core),
     ]
     for feature in features:
