@@ -495,9 +495,7 @@ def _pass(state: State, event: Pass) -> Result:
     if current is None:
         raise Refused("Everyone has had their turn in this round.")
     actor = event.actor
-    if actor.person.id != current and not (
-        actor.is_lead or actor.person.id == state.facilitator
-    ):
+    if actor.person.id != current and not (actor.is_lead or actor.person.id == state.facilitator):
         raise Refused(
             f"It's {state.name_of(current)}'s turn; only they or the facilitator can pass."
         )

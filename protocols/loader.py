@@ -148,11 +148,16 @@ def parse(text: str, name: str) -> tuple[Protocol | None, list[Problem]]:
     try:
         protocol = Protocol.model_validate(data)
     except ValidationError as exc:
-        for error in exc.errors():
-            loc = _clean_loc(error.get("loc", ()))
+        errors = [(_clean_loc(e.get("loc", ())), e) for e in exc.errors()]
+        for loc, error in errors:
+            if error.get("type") == "too_short" and any(
+                other[: len(loc)] == loc and len(other) > len(loc) for other, _ in errors
+            ):
+                continue  # "needs at least one step" only because the steps themselves failed
             problems.append(
                 Problem(name, marks.line_for(loc), field_name(loc), _message(error, data))
             )
+        problems.sort(key=lambda p: p.line)
         return None, problems
     return (None, problems) if problems else (protocol, [])
 

@@ -147,15 +147,7 @@ def summary_message(summary: Mapping[str, Any], zone: ZoneInfo) -> OutMessage:
             continue  # next steps get their own list below
         blocks.append(_step_list(number, step))
     if summary["next_steps"]:
-        blocks.append(
-            ListBlock(
-                tuple(
-                    ListItem(text(f"{n['author']}: {_clip(n['text'], ITEM_CHARS)}"))
-                    for n in summary["next_steps"]
-                ),
-                heading="Next steps",
-            )
-        )
+        blocks.append(_capped("Next steps", [(n, None) for n in summary["next_steps"]]))
     return OutMessage(
         title=f"Summary: {title} (session #{summary['session']})",
         blocks=tuple(blocks),
@@ -170,6 +162,11 @@ def _step_list(number: int, step: Mapping[str, Any]) -> ListBlock:
     entries = [(e, None) for e in step["contributions"]] + [
         (e, "presenter's note") for e in step["notes"]
     ]
+    return _capped(f"{number}. {step['title']}", entries)
+
+
+def _capped(heading: str, entries: list[tuple[Mapping[str, Any], str | None]]) -> ListBlock:
+    """A list short enough for one chat section; the rest is counted and left to the export."""
     items: list[ListItem] = []
     used = 0
     for entry, marker in entries:
@@ -180,9 +177,7 @@ def _step_list(number: int, step: Mapping[str, Any]) -> ListBlock:
         used += len(line)
     if len(items) < len(entries):
         items.append(ListItem(text(f"and {len(entries) - len(items)} more in the export")))
-    return ListBlock(
-        tuple(items), heading=f"{number}. {step['title']}", empty_text="(nothing recorded)"
-    )
+    return ListBlock(tuple(items), heading=heading, empty_text="(nothing recorded)")
 
 
 def summary_markdown(summary: Mapping[str, Any], zone: ZoneInfo) -> str:
