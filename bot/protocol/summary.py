@@ -165,7 +165,7 @@ def _step_list(number: int, step: Mapping[str, Any]) -> ListBlock:
     return _capped(f"{number}. {step['title']}", entries)
 
 
-def _capped(heading: str, entries: list[tuple[Mapping[str, Any], str | None]]) -> ListBlock:
+def _capped(heading: str, entries: Sequence[tuple[Mapping[str, Any], str | None]]) -> ListBlock:
     """A list short enough for one chat section; the rest is counted and left to the export."""
     items: list[ListItem] = []
     used = 0
