@@ -69,8 +69,9 @@ class ProtocolContext:
             return found
         guesses = self.library.suggest(name)
         hint = f" Did you mean {', '.join(guesses)}?" if guesses else ""
+        shown = name if len(name) <= 60 else name[:57] + "..."
         raise UserError(
-            f"I don't know a protocol called {name!r}.{hint} /protocol list shows them all."
+            f"I don't know a protocol called {shown!r}.{hint} /protocol list shows them all."
         )
 
     async def session(self, turn: Turn) -> Loaded:

@@ -54,8 +54,10 @@ def suggestions(definition: Protocol, state: State, previous: State | None) -> l
                 "? Take one with /protocol role timekeeper @name.",
             )
         )
-    if previous is not None and previous.facilitator == state.facilitator and free:
-        nxt = free[0]
+    others = [p for p in state.people if p.id != state.facilitator]
+    others.sort(key=lambda p: p.id in held_before)
+    if previous is not None and previous.facilitator == state.facilitator and others:
+        nxt = others[0]
         lines.append(
             text(
                 f"{state.name_of(state.facilitator)} facilitated last time too. Next time, maybe ",

@@ -98,6 +98,13 @@ class Outcome:
         return any(isinstance(e, Record) for e in self.effects)
 
 
+def _shows(effect: Effect) -> bool:
+    """Whether an effect needs the card, the thread or a message after the commit."""
+    if isinstance(effect, Record):
+        return effect.echo
+    return not isinstance(effect, Tell | SetTimers | CancelTimers)
+
+
 class _Conflict(Exception):
     """Someone else changed the session between our read and our write."""
 
@@ -334,6 +341,11 @@ class Runner:
         self, before: Loaded, outcome: Outcome, turn: Turn | None, intro: Sequence[Block]
     ) -> None:
         effects = outcome.effects
+        for effect in effects:
+            if isinstance(effect, Tell) and turn is not None:
+                turn.reply(tell(before.definition, effect), private=True)
+        if not intro and not any(_shows(e) for e in effects):
+            return  # a contribution in the conversation: stored, nothing to show
         async with self._lock(before.id):
             latest = await self.get(before.id)
             if latest is None:
@@ -354,9 +366,7 @@ class Runner:
             if lines:
                 await self._say(latest, OutMessage(blocks=tuple(lines)))
             for effect in effects:
-                if isinstance(effect, Tell) and turn is not None:
-                    turn.reply(tell(before.definition, effect), private=True)
-                elif isinstance(effect, RemindQuiet):
+                if isinstance(effect, RemindQuiet):
                     await self._remind(latest, effect, team)
                 elif isinstance(effect, Finished):
                     await self._finish(latest, team)

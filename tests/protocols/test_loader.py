@@ -147,3 +147,11 @@ def test_list_cli_shows_the_library_with_custom_files(tmp_path: Path, with_custo
     assert result.returncode == 0, result.stderr
     assert "tuning" in result.stdout and "all 14 indicators" in result.stdout
     assert ("skipped:" in result.stderr) == with_custom
+
+
+def test_the_documented_example_is_a_valid_protocol() -> None:
+    docs = (ROOT / "docs" / "protocols.md").read_text()
+    example = docs.split("### Format\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    protocol, problems = parse(example, "docs/protocols.md")
+    assert problems == [] and protocol is not None
+    assert protocol.id == "lesson-study" and len(protocol.steps) == 3

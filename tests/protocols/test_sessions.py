@@ -7,11 +7,15 @@ import re
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import select
 
+from adapters.console.session import member_for
 from bot.clock import FakeClock
+from bot.events import MessageEvent
 from bot.protocol.context import person
 from protocols.engine import Actor, Extend
+from protocols.loader import load_library
 from storage.protocol_sessions import ProtocolContributionRow
 from tests.protocols.support import (
     RecordingAgenda,
@@ -299,3 +303,71 @@ async def test_concurrent_changes_are_retried_not_lost(
         assert after.version == loaded.version + 4
     if "postgresql" in db_url:  # SQLite's BEGIN IMMEDIATE queues writers; PostgreSQL races
         assert "changed while handling Extend" in caplog.text
+
+
+async def test_roles_rotate_from_who_held_them_last_time(db_url: str, clock: FakeClock) -> None:
+    async with running_console(db_url, clock) as console:
+        await team_of_three(console)
+        await console.say("/as dee", "Hello from Dee.", "/as ana")
+        await console.say(
+            "/protocol start tuning @ben",
+            "/protocol role timekeeper @cam",
+            "/protocol role note-taker @ana",
+            "/protocol end",
+        )
+        start = joined(await console.say("/protocol start consultancy @cam"))
+        assert "Last time, Ana facilitated, Ben presented, Cam kept time, Ana took notes." in start
+        # Dee held no role last time, so Dee is asked first.
+        assert "how about @Dee as timekeeper and @Ben as note-taker?" in start
+        assert "Ana facilitated last time too. Next time, maybe @Dee could lead" in start
+        roles = joined(await console.say("/protocol roles"))
+        assert "Facilitator: @Ana · Presenter: @Cam · Timekeeper: nobody yet" in roles
+        refused = joined(await console.say("/protocol role cook @ben", "/protocol role timekeeper"))
+        assert "'cook' isn't a role here" in refused and "Name the role and the person" in refused
+
+
+async def test_thread_replies_to_the_card_count_and_other_threads_do_not(
+    db_url: str, clock: FakeClock
+) -> None:
+    async with running_console(db_url, clock) as console:
+        await team_of_three(console)
+        await console.say("/protocol start chalk-talk", "/protocol next")
+        bot = console.bot
+        card = (await active(bot)).row.card
+        assert card is not None
+
+        async def reply(text: str, reply_to: str | None) -> None:
+            event = MessageEvent(
+                event_id=f"evt-{text}",
+                at=clock.now(),
+                actor=member_for("cam"),
+                conversation=console.session.conversation,
+                text=text,
+                reply_to=reply_to,
+            )
+            await bot.dispatcher.handle(event, console.session.messenger)
+
+        await reply("In the card's thread.", card["message_id"])
+        await reply("In some other thread.", "m999")
+        await reply("Straight in the channel.", None)
+        async with bot.db.read() as s:
+            rows = (await s.scalars(select(ProtocolContributionRow))).all()
+        assert [r.text for r in rows] == ["In the card's thread.", "Straight in the channel."]
+
+
+async def test_a_schools_own_protocols_load_beside_the_library(
+    db_url: str, clock: FakeClock, tmp_path: Path
+) -> None:
+    library = load_library()
+    ours = library.protocols["tuning"].model_dump(mode="json")
+    ours["title"] = "Tuning at Lincoln"
+    folder = tmp_path / "ours"
+    folder.mkdir()
+    (folder / "tuning.yaml").write_text(yaml.safe_dump(ours))
+    (folder / "typo.yaml").write_text("id: typo\nstep: []\n")
+    async with running_console(db_url, clock, PLCBOT_PROTOCOLS_DIR=str(folder)) as console:
+        await team_of_three(console)
+        out = joined(await console.say("/protocol list", "/protocol start tuning @ben"))
+    assert "tuning: Tuning at Lincoln (60 min" in out
+    assert "typo" not in out
+    assert "Tuning at Lincoln: step 1 of 9" in out
