@@ -522,7 +522,9 @@ def _contribute(definition: Protocol, state: State, event: Contribute) -> Result
         )
     person = event.person
     note = step_def.presenter_silent and person.id == state.presenter
-    known = _with(state.people, person)
+    # Someone new joins the session's people, unless they wrote anonymously: joining right
+    # then would tell everyone who it was.
+    known = state.people if event.anonymous else _with(state.people, person)
     new = state if known == state.people else state.model_copy(update={"people": known})
     effects: list[Effect] = [
         Record(

@@ -286,8 +286,10 @@ def test_a_contribution_written_for_an_earlier_step_lands_there() -> None:
     assert Tell("earlier_step", 1) in effects
 
 
-def test_a_new_face_joins_the_people_and_redraws_the_card() -> None:
+def test_a_new_face_joins_the_people_unless_they_wrote_anonymously() -> None:
     state = run(started(), (Next(FAC), 1))
+    same, effects = engine.step(PROTOCOL, state, Contribute(DEE, "psst", anonymous=True), at(2))
+    assert same == state and DEE not in same.people and RedrawCard() not in effects
     new, effects = engine.step(PROTOCOL, state, Contribute(DEE, "hello"), at(2))
     assert DEE in new.people and RedrawCard() in effects
 
