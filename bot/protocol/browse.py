@@ -83,7 +83,8 @@ class Browse:
                 ListItem(
                     text(
                         f"#{entry.id} {entry.title}: {day(started.date(), today)} "
-                        f"{started:%H:%M}, {how}, {entry.contributions} contributions"
+                        f"{started:%H:%M}, {how}, {entry.contributions} "
+                        + ("contribution" if entry.contributions == 1 else "contributions")
                     ),
                     marker,
                 )

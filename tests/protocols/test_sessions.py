@@ -227,7 +227,7 @@ async def test_history_and_export_list_and_give_the_record(
         assert "hasn't run a protocol with me yet" in empty
         await console.say("/protocol start compass-points", "North: I like to get going.")
         running = joined(await console.say("/protocol history", "/protocol export 1"))
-        assert "#1 Compass points: today 09:00, running now, 1 contributions  [running]" in running
+        assert "#1 Compass points: today 09:00, running now, 1 contribution  [running]" in running
         assert "saved plcbot-session-1-compass-points.md" in running
         await console.say("/protocol end")
         out = joined(await console.say("/protocol export 9", "/protocol export x"))
