@@ -57,6 +57,18 @@ log = logging.getLogger(__name__)
 MESSAGES_PATH = "/api/messages"
 EXECUTE = "adaptiveCard/action"
 USER_TOKEN_CLIENT_LOGGER = "microsoft_agents.hosting.core.connector.client.user_token_client"
+ACTIVITY_LOGGER = "microsoft_agents.activity.activity"
+
+
+class _OneLineRefusals(logging.Filter):
+    """The SDK logs a full traceback for every activity that fails validation; plcbot
+    checks activities first and logs a one-line 400 itself, so those records are noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Validation error for Activity")
+
+
+_ONE_LINE_REFUSALS = _OneLineRefusals()
 
 
 class _ParsedRequest:
@@ -125,6 +137,9 @@ class TeamsAdapter(Adapter):
         hosts only); tests pass loopback-friendly ones through the SDK's own interfaces."""
         self.bot = bot
         settings = bot.settings
+        activity_log = logging.getLogger(ACTIVITY_LOGGER)
+        if _ONE_LINE_REFUSALS not in activity_log.filters:
+            activity_log.addFilter(_ONE_LINE_REFUSALS)
         self.mode = mode_for(settings)
         config = auth_configuration(settings)
         self.auth = InboundAuth(self.mode, config)

@@ -134,7 +134,11 @@ class CardBuilder:
             if isinstance(part, str):
                 out.append(neutralise(part))
             elif isinstance(part, Strong):
-                out.append(f"**{neutralise(part.text)}**")
+                # ``**`` must touch the words it wraps, so surrounding spaces go outside it
+                core = part.text.strip()
+                before = part.text[: len(part.text) - len(part.text.lstrip())]
+                after = part.text[len(part.text.rstrip()) :]
+                out.append(f"{before}**{neutralise(core)}**{after}" if core else part.text)
             elif isinstance(part, Link):
                 label = neutralise(part.label or part.url)
                 url = part.url.replace(" ", "%20").replace(")", "%29")

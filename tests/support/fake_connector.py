@@ -3,11 +3,12 @@
 It speaks the Bot Connector REST protocol the Agents SDK's connector client uses, on a port the
 OS picks, and records every request plcbot makes:
 
-- ``POST /v3/conversations``: open a 1:1 chat (the same id again for the same user, as Teams does)
+- ``POST /v3/conversations``: open a 1:1 chat (the same id again for the same user, as Teams
+  does; 403 for users in :attr:`FakeConnector.refuse_direct`)
 - ``POST /v3/conversations/{id}/activities[/{replyToId}]``: post a message (a new id back)
 - ``PUT /v3/conversations/{id}/activities/{activityId}``: update one (404 if it never existed)
 - ``GET /v3/conversations/{id}/pagedmembers``: the members set with :meth:`set_members`, in pages
-- ``GET /v3/conversations/{id}/members/{userId}`` and ``GET /v3/teams/{id}``: member and team details
+- ``GET /v3/conversations/{id}/members/{userId}``, ``GET /v3/teams/{id}``: member, team details
 
 :meth:`throttle` makes the next requests answer 429 with ``Retry-After``; ``expected_token``
 makes requests without that bearer token answer 401, as the real connector does.
@@ -102,6 +103,7 @@ class FakeConnector:
         self.members: dict[str, list[dict[str, Any]]] = {}
         self.teams: dict[str, dict[str, Any]] = {}
         self.page_sizes: list[int] = []
+        self.refuse_direct: set[str] = set()  # users Teams won't open a 1:1 chat with (403)
         self._ids = itertools.count(1_700_000_000_001)
         self._throttle: list[float] = []
         self._runner: web.AppRunner | None = None
@@ -209,6 +211,8 @@ class FakeConnector:
         user = members[0].get("id", "")
         if not user or not (body.get("bot") or {}).get("id"):
             return web.json_response({"error": {"code": "BadArgument"}}, status=400)
+        if user in self.refuse_direct:
+            return web.json_response({"error": {"code": "Forbidden"}}, status=403)
         return web.json_response({"id": f"a:dm-{user}"}, status=201)
 
     async def _post(self, request: web.Request) -> web.Response:

@@ -94,7 +94,11 @@ class Teams:
         if mention_bot:
             body = f"<at>{BOT_NAME}</at> {body}"
             entities.append(
-                {"type": "mention", "text": f"<at>{BOT_NAME}</at>", "mentioned": {"id": BOT_ID, "name": BOT_NAME}}
+                {
+                    "type": "mention",
+                    "text": f"<at>{BOT_NAME}</at>",
+                    "mentioned": {"id": BOT_ID, "name": BOT_NAME},
+                }
             )
         for other in mentions:
             marked = f"<at>{other.name}</at>"

@@ -84,7 +84,9 @@ async def teams_server(
     ``adapter`` builds the Teams adapter by hand (to pass the SDK a loopback token provider);
     otherwise the composition root creates it from the settings, as in production.
     """
-    settings = load_settings(settings_for(db_url, **(ANONYMOUS if env is None else env)), env_file=None)
+    settings = load_settings(
+        settings_for(db_url, **(ANONYMOUS if env is None else env)), env_file=None
+    )
     bot = build_app(settings, clock=clock, platforms=[] if adapter else ["teams"])
     if adapter is not None:
         bot.add_adapter(adapter(bot))
