@@ -21,7 +21,7 @@ EXIT_CONFIG = 2
 
 CommandRunner = Callable[[argparse.Namespace], int]
 # Modules that add subcommands; each has ``add_parser(subparsers) -> None`` and sets ``run``.
-EXTENSIONS: list[str] = []
+EXTENSIONS: list[str] = ["adapters.teams.manifest"]
 
 
 def setup_logging(level: str, *, quiet: bool = False) -> None:
