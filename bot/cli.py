@@ -87,7 +87,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "serving health checks only"
         )
     bot = build_app(settings)
-    asyncio.run(serve(bot, host=args.host or settings.host, port=args.port or settings.port))
+    asyncio.run(
+        serve(
+            bot,
+            host=args.host or settings.host,
+            port=settings.port if args.port is None else args.port,
+        )
+    )
     return 0
 
 
