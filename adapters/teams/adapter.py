@@ -58,6 +58,7 @@ MESSAGES_PATH = "/api/messages"
 EXECUTE = "adaptiveCard/action"
 USER_TOKEN_CLIENT_LOGGER = "microsoft_agents.hosting.core.connector.client.user_token_client"
 ACTIVITY_LOGGER = "microsoft_agents.activity.activity"
+SDK_LOGGER = "microsoft_agents"
 
 
 class _OneLineRefusals(logging.Filter):
@@ -137,6 +138,9 @@ class TeamsAdapter(Adapter):
         hosts only); tests pass loopback-friendly ones through the SDK's own interfaces."""
         self.bot = bot
         settings = bot.settings
+        if settings.log_level != "DEBUG":
+            # The SDK logs two INFO lines for every message sent; at DEBUG they are useful.
+            logging.getLogger(SDK_LOGGER).setLevel(logging.WARNING)
         activity_log = logging.getLogger(ACTIVITY_LOGGER)
         if _ONE_LINE_REFUSALS not in activity_log.filters:
             activity_log.addFilter(_ONE_LINE_REFUSALS)
@@ -145,12 +149,12 @@ class TeamsAdapter(Adapter):
         self.auth = InboundAuth(self.mode, config)
         connections = connections or default_connections(config, self.mode)
         self.host_validator = host_validator or default_host_validator(self.mode)
-        self.cloud = CloudAdapter(
-            connection_manager=connections, host_validator=self.host_validator
-        )
-        self.cloud.on_turn_error = self._turn_failed
         provider = connections.get_default_connection() if self.mode is Mode.SIGNED else None
         self.connector = Connector(TokenSource(provider), self.host_validator)
+        self.cloud = CloudAdapter(
+            channel_service_client_factory=self.connector, host_validator=self.host_validator
+        )
+        self.cloud.on_turn_error = self._turn_failed
         self.messenger: TeamsMessenger = TeamsMessenger(self.connector, bot.db, bot.core.clock)
 
     def routes(self) -> Sequence[web.RouteDef]:

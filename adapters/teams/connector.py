@@ -19,7 +19,16 @@ from typing import Any, TypeVar
 
 import aiohttp
 from microsoft_agents.activity import Activity, ConversationParameters, PagedMembersResult
-from microsoft_agents.hosting.core import OutboundHostValidator, TeamsConnectorClient
+from microsoft_agents.hosting.core import (
+    AuthenticationConstants,
+    ClaimsIdentity,
+    ConnectorClientBase,
+    OutboundHostValidator,
+    TeamsConnectorClient,
+    TurnContext,
+    UserTokenClient,
+    UserTokenClientBase,
+)
 
 from adapters.teams.auth import TokenSource
 from bot.events import MemberRef
@@ -51,12 +60,35 @@ def retry_after(headers: Any) -> float:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
+class _PooledClient(TeamsConnectorClient):
+    """A connector client shared by every turn: the SDK closes a turn's clients when the turn
+    ends, which for this one does nothing; :meth:`release` closes it for good."""
+
+    async def close(self) -> None:
+        return None
+
+    async def release(self) -> None:
+        await super().close()
+
+
+class _IdleUserTokens(UserTokenClient):
+    """plcbot never asks the Bot Framework token service for user tokens (no sign-in cards),
+    but the SDK hands every turn a client for it; one shared, never-used client will do."""
+
+    async def close(self) -> None:
+        return None
+
+    async def release(self) -> None:
+        await super().close()
+
+
 class Connector:
     def __init__(self, tokens: TokenSource, host_validator: OutboundHostValidator) -> None:
         self.tokens = tokens
         self.host_validator = host_validator
-        self._clients: dict[str, tuple[TeamsConnectorClient, str]] = {}
+        self._clients: dict[str, tuple[_PooledClient, str]] = {}
         self._lock = asyncio.Lock()
+        self._user_tokens: _IdleUserTokens | None = None
 
     async def _client(self, service_url: str) -> TeamsConnectorClient:
         if not self.host_validator.is_allowed(service_url):
@@ -82,7 +114,7 @@ class Connector:
                     "timeout": aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
                 }
             )
-            client = TeamsConnectorClient(endpoint=base, token=token, session=session)
+            client = _PooledClient(endpoint=base, token=token, session=session)
             self._clients[service_url] = (client, token)
             return client
 
@@ -164,11 +196,45 @@ class Connector:
                 break
         return people
 
+    # -- the SDK's ChannelServiceClientFactoryBase: the turn's clients are the pooled ones --
+
+    async def create_connector_client(
+        self,
+        context: TurnContext | None,
+        claims_identity: ClaimsIdentity,
+        service_url: str,
+        audience: str,
+        scopes: list[str] | None = None,
+        use_anonymous: bool = False,
+    ) -> ConnectorClientBase:
+        """Creating a client (and its HTTP session) for every turn, as the SDK's default
+        factory does, costs more than the rest of a simple reply; plcbot sends every reply,
+        proactive or not, through the same per-service-URL clients."""
+        return await self._client(service_url)
+
+    async def create_user_token_client(
+        self,
+        context: TurnContext,
+        claims_identity: ClaimsIdentity,
+        use_anonymous: bool = False,
+    ) -> UserTokenClientBase:
+        if self._user_tokens is None:
+            self._user_tokens = _IdleUserTokens(
+                app_id=claims_identity.get_app_id() or "plcbot",
+                endpoint=AuthenticationConstants.AGENTS_SDK_OAUTH_URL,
+                token="",
+            )
+        return self._user_tokens
+
     async def close(self) -> None:
         clients, self._clients = self._clients, {}
-        for client, _token in clients.values():
+        closing: list[_PooledClient | _IdleUserTokens] = [c for c, _token in clients.values()]
+        if self._user_tokens is not None:
+            closing.append(self._user_tokens)
+            self._user_tokens = None
+        for client in closing:
             try:
-                await client.close()
+                await client.release()
             except Exception:
                 log.exception("closing a Bot Connector client failed")
 

@@ -93,6 +93,8 @@ class Probe(Feature):
             turn.reply(f"Saved your note: {note}", private=True)
         elif event.action_id == "probe.end":
             turn.reply("Session ended.")
+        elif event.action_id == "probe.crash":
+            raise RuntimeError("the database caught fire: secret internals")
 
     async def on_message(self, turn: Turn) -> bool:
         event = turn.message

@@ -74,6 +74,20 @@ async def test_action_execute_on_a_channel_card_updates_it_in_place_and_answers_
         assert again.body["value"] == "That was already done."
         assert len(card.updates) == 1
 
+        end = teams.execute(
+            MARIA, "probe.end", end["card"]["actions"][0]["data"], card_id=card.activity_id
+        )
+        answer = await server.post(end)
+        assert answer.body == {"statusCode": 200, "type": MESSAGE, "value": "Done."}
+        thread = f"{CHANNEL};messageid={card.activity_id}"
+        assert [p.text for p in fake.posted if p.conversation_id == thread] == ["Session ended."]
+
+        crash = teams.execute(MARIA, "probe.crash", {"plcbot_action": "probe.crash"}, card_id="1")
+        answer = await server.post(crash)
+        assert answer.status == 200
+        assert answer.body["value"].startswith("Sorry, something went wrong on my side")
+        assert "secret internals" not in answer.text
+
 
 async def test_a_reply_in_the_cards_thread_is_a_message_replying_to_the_card(
     sqlite_url: str, clock: FakeClock, fake: FakeConnector, teams: Teams

@@ -101,3 +101,17 @@ async def test_adding_plcbot_to_a_team_says_hello_once(
     hello = [p for p in fake.posted if p.conversation_id == CHANNEL]
     assert len(hello) == 1
     assert "Hello, Grade 5 PLC! I'm plcbot." in hello[0].text
+
+
+async def test_the_about_page_linked_from_the_app_package_is_served(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    async with (
+        teams_server(sqlite_url, clock) as server,
+        server.http.get(server.url + "/teams/about") as response,
+    ):
+        assert response.status == 200
+        assert response.content_type == "text/html"
+        page = await response.text()
+    assert 'id="privacy"' in page and 'id="terms"' in page
+    assert "never evaluations of educators" in page
