@@ -56,7 +56,6 @@ log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/api/messages"
 EXECUTE = "adaptiveCard/action"
-USER_TOKEN_CLIENT_LOGGER = "microsoft_agents.hosting.core.connector.client.user_token_client"
 ACTIVITY_LOGGER = "microsoft_agents.activity.activity"
 SDK_LOGGER = "microsoft_agents"
 
@@ -176,8 +175,6 @@ class TeamsAdapter(Adapter):
                 MESSAGES_PATH,
             )
         elif self.mode is Mode.ANONYMOUS:
-            # Without an app id the SDK warns about it on every single turn; once is enough.
-            logging.getLogger(USER_TOKEN_CLIENT_LOGGER).setLevel(logging.ERROR)
             log.warning(
                 "!!! TEAMS_ALLOW_ANONYMOUS=true: %s accepts UNAUTHENTICATED activities from "
                 "anyone who can reach this server, and plcbot will send to any service URL "

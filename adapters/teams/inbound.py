@@ -252,10 +252,10 @@ def message_event(
     """A message activity as a command, a plain message, or an ``Action.Submit``.
 
     In a channel or group chat only a message that mentions the bot can be a command: with
-    the "read all channel messages" permission, "team meeting at 3" must stay a sentence. Such
-    permission also brings every new channel post, which is none of plcbot's business unless
-    it mentions the bot; replies in threads still come through (a reply to a session card is
-    a contribution).
+    the "read all messages" permission, "team meeting at 3" must stay a sentence. That
+    permission also brings every other post, which is none of plcbot's business unless it
+    mentions the bot; replies in channel threads still come through (a reply to a session
+    card is a contribution).
     """
     value = raw.get("value")
     text, mentions, bot_mentioned = text_and_mentions(raw)
@@ -278,8 +278,8 @@ def message_event(
         return CommandEvent(name=name, text=rest, mentions=mentions, **common)
     root = conversation.thread_id
     reply_to = root if root and root != _str(raw.get("id")) else None
-    if conversation.kind == ConversationKind.CHANNEL and not bot_mentioned and reply_to is None:
-        return None  # channel chatter the bot may see (with consent) but was not asked about
+    if conversation.kind != ConversationKind.DIRECT and not bot_mentioned and reply_to is None:
+        return None  # chatter the bot may see (with consent) but was not asked about
     return MessageEvent(text=text, mentions=mentions, reply_to=reply_to, **common)
 
 

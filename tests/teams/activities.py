@@ -131,6 +131,25 @@ class Teams:
             channelData={"tenant": {"id": TENANT}},
         )
 
+    def group_message(self, person: Person, text: str, *, mention_bot: bool) -> dict[str, Any]:
+        body = f"<at>{BOT_NAME}</at> {text}" if mention_bot else text
+        activity = self._base(
+            person,
+            {"id": "19:group-chat@thread.v2", "conversationType": "groupChat", "isGroup": True},
+            type="message",
+            text=body,
+            channelData={"tenant": {"id": TENANT}},
+        )
+        if mention_bot:
+            activity["entities"].append(
+                {
+                    "type": "mention",
+                    "text": f"<at>{BOT_NAME}</at>",
+                    "mentioned": {"id": BOT_ID, "name": BOT_NAME},
+                }
+            )
+        return activity
+
     def _conversation_for(self, person: Person, where: str, thread: str | None) -> dict[str, Any]:
         if where == "personal":
             return {"id": f"a:personal-{person.user_id}", "conversationType": "personal"}

@@ -78,6 +78,17 @@ async def test_channel_text_without_the_bot_mentioned_is_never_a_command(
     assert fake.posted == []
 
 
+async def test_a_group_chat_takes_commands_that_mention_the_bot_and_ignores_the_rest(
+    sqlite_url: str, clock: FakeClock, fake: FakeConnector, teams: Teams
+) -> None:
+    async with teams_server(sqlite_url, clock) as server:
+        await server.post(teams.group_message(SAM, "lunch at noon?", mention_bot=False))
+        await server.post(teams.group_message(SAM, "help", mention_bot=True))
+    [answer] = fake.posted  # help is private: it goes to Sam's 1:1 chat, not the group
+    assert answer.conversation_id == f"a:dm-{SAM.user_id}"
+    assert "plcbot: what I can do" in answer.text
+
+
 async def test_a_retried_activity_takes_effect_once_even_across_a_restart(
     db_url: str, clock: FakeClock, fake: FakeConnector, teams: Teams
 ) -> None:
