@@ -229,9 +229,19 @@ class TeamsAdapter(Adapter):
             return web.json_response(
                 invoke.error_body(400, f"plcbot does not handle {name!r} invokes"), status=400
             )
-        response = await self.cloud.process_request(
-            _ParsedRequest(request, raw, claims), _Turn(self, raw, event)
-        )
+        try:
+            response = await self.cloud.process_request(
+                _ParsedRequest(request, raw, claims), _Turn(self, raw, event)
+            )
+        except Exception:
+            reference = uuid.uuid4().hex[:8]
+            log.exception(
+                "Teams: could not handle a %s activity (reference %s); answered 503 so Teams "
+                "sends it again. Check that the database is reachable.",
+                raw["type"],
+                reference,
+            )
+            return _error(503, f"temporarily unable to handle this activity ({reference})")
         return _to_aiohttp(response)
 
     def _bad(self, request: web.Request, why: str) -> web.Response:
@@ -275,21 +285,22 @@ class TeamsAdapter(Adapter):
         )
 
     async def _turn_failed(self, context: TurnContext, error: Exception) -> None:
+        """A failure the dispatcher couldn't turn into an answer (the database is down).
+
+        A message fails the request, so Teams retries it (its id was not recorded); a
+        button press gets an apology, since the person is waiting and can press again.
+        """
+        if context.activity.type != "invoke":
+            raise error
         reference = uuid.uuid4().hex[:8]
-        log.error(
-            "Teams: handling a %s activity failed (reference %s)",
-            context.activity.type,
-            reference,
-            exc_info=error,
+        log.error("Teams: handling a button press failed (reference %s)", reference, exc_info=error)
+        await self._answer(
+            context,
+            invoke.message_body(
+                "Sorry, something went wrong on my side. Please try again in a moment; if "
+                f"it keeps happening, give your IT contact this reference: {reference}."
+            ),
         )
-        if context.activity.type == "invoke":
-            await self._answer(
-                context,
-                invoke.message_body(
-                    "Sorry, something went wrong on my side. Please try again in a moment; if "
-                    f"it keeps happening, give your IT contact this reference: {reference}."
-                ),
-            )
 
     # -- installation -----------------------------------------------------------------------
 

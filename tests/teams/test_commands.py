@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from sqlalchemy import text
+
 from bot.clock import FakeClock
 from storage import identity as repo
 from tests.support.fake_connector import FakeConnector
@@ -126,3 +128,22 @@ async def test_the_about_page_linked_from_the_app_package_is_served(
         page = await response.text()
     assert 'id="privacy"' in page and 'id="terms"' in page
     assert "never evaluations of educators" in page
+
+
+async def test_when_the_database_fails_teams_is_asked_to_retry_and_the_retry_works(
+    sqlite_url: str, clock: FakeClock, fake: FakeConnector, teams: Teams
+) -> None:
+    """A 503 (not a 202) for a message plcbot could not record, so the Bot Connector sends it
+    again; the retry is then handled normally, once."""
+    post = teams.personal_message(SAM, "help")
+    async with teams_server(sqlite_url, clock) as server:
+        async with server.bot.db.write() as session:
+            await session.execute(text("ALTER TABLE processed_events RENAME TO pe_away"))
+        failed = await server.post(post)
+        assert failed.status == 503
+        assert "Traceback" not in failed.text
+        async with server.bot.db.write() as session:
+            await session.execute(text("ALTER TABLE pe_away RENAME TO processed_events"))
+        assert (await server.post(post)).status == 202
+        assert (await server.post(post)).status == 202
+    assert len(fake.texts(f"a:personal-{SAM.user_id}")) == 1
