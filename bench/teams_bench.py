@@ -173,10 +173,15 @@ async def main(args: argparse.Namespace) -> None:
     scratch.cleanup()
     echo = statistics.median(r.rate for r in results["echo bot"])
     plcbot = statistics.median(r.rate for r in results["plcbot"])
-    print(f"command: {args.command!r}; database: {database.split(':', 1)[0]}")
+    paired = [p.rate / e.rate for p, e in zip(results["plcbot"], results["echo bot"], strict=True)]
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(f"command: {args.command!r}; database: {database.split(':', 1)[0]}; load: {load}")
     print(f"echo bot (bare Agents SDK): {echo:.0f} replies/s (median of {args.rounds})")
     print(f"plcbot serve:               {plcbot:.0f} replies/s (median of {args.rounds})")
-    print(f"ratio plcbot / echo bot:    {plcbot / echo:.2f}x (target >= 0.80x)")
+    print(
+        f"ratio plcbot / echo bot:    {statistics.median(paired):.2f}x median of rounds "
+        f"(each: {', '.join(f'{r:.2f}' for r in paired)}; target >= 0.80x)"
+    )
 
 
 if __name__ == "__main__":
@@ -185,6 +190,6 @@ if __name__ == "__main__":
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--database-url", help="default: a scratch SQLite file")
     asyncio.run(main(parser.parse_args()))
