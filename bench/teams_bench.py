@@ -174,8 +174,9 @@ async def main(args: argparse.Namespace) -> None:
     echo = statistics.median(r.rate for r in results["echo bot"])
     plcbot = statistics.median(r.rate for r in results["plcbot"])
     paired = [p.rate / e.rate for p, e in zip(results["plcbot"], results["echo bot"], strict=True)]
-    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
-    print(f"command: {args.command!r}; database: {database.split(':', 1)[0]}; load: {load}")
+    machine = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    kind = database.split(":", 1)[0]
+    print(f"command: {args.command!r}; database: {kind}; load: {machine}")
     print(f"echo bot (bare Agents SDK): {echo:.0f} replies/s (median of {args.rounds})")
     print(f"plcbot serve:               {plcbot:.0f} replies/s (median of {args.rounds})")
     print(
