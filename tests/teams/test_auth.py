@@ -38,12 +38,14 @@ from microsoft_agents.hosting.core.authorization.jwt import jwt_token_validator
 
 from adapters.teams.adapter import TeamsAdapter
 from adapters.teams.auth import SERVICE_CONNECTION, auth_configuration
-from bot.app import PlcBot
+from bot.app import PlcBot, build_app
 from bot.clock import FakeClock
 from bot.events import ConversationKind, ConversationRef
 from bot.messages import say
 from bot.ports import DeliveryError
+from bot.settings import SettingsError, load_settings
 from tests.support.fake_connector import FakeConnector
+from tests.support.harness import settings_for
 from tests.teams.activities import CHANNEL, MARIA, TENANT, Teams
 from tests.teams.harness import teams_server
 
@@ -235,3 +237,12 @@ async def test_production_refuses_service_urls_that_are_not_microsofts(
         with pytest.raises(DeliveryError, match="not a Microsoft Teams service URL"):
             await server.bot.core.outbox.post(where, say("hello"))
     assert fake.requests == []
+
+
+def test_an_app_id_without_its_tenant_stops_start_up_with_one_clear_line(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    env = {k: v for k, v in SIGNED_ENV.items() if k != "MICROSOFT_APP_TENANT_ID"}
+    settings = load_settings(settings_for(sqlite_url, **env), env_file=None)
+    with pytest.raises(SettingsError, match=r"^MICROSOFT_APP_TENANT_ID: required with"):
+        build_app(settings, clock=clock, platforms=["teams"])
