@@ -237,7 +237,8 @@ class TeamsAdapter(Adapter):
             reference = uuid.uuid4().hex[:8]
             log.exception(
                 "Teams: could not handle a %s activity (reference %s); answered 503 so Teams "
-                "sends it again. Check that the database is reachable.",
+                "sends it again. The error below says what failed: usually the database or "
+                "plcbot's own Microsoft credentials.",
                 raw["type"],
                 reference,
             )

@@ -60,6 +60,10 @@ class KeysUnavailable(Exception):
     """Microsoft's signing keys could not be fetched, so no token can be checked (503)."""
 
 
+class TokenUnavailable(RuntimeError):
+    """plcbot could not get its own token from Microsoft Entra ID, so it can't send."""
+
+
 def mode_for(settings: Settings) -> Mode:
     if settings.microsoft_app_id:
         return Mode.SIGNED
@@ -148,9 +152,17 @@ class TokenSource:
         async with self._lock:  # one renewal at a time, however many sends are waiting
             if self._token and time.monotonic() < self._renew_at:
                 return self._token
-            token = await self._provider.get_access_token(
-                BOT_FRAMEWORK_SCOPE, [f"{BOT_FRAMEWORK_SCOPE}/.default"]
-            )
+            try:
+                token = await self._provider.get_access_token(
+                    BOT_FRAMEWORK_SCOPE, [f"{BOT_FRAMEWORK_SCOPE}/.default"]
+                )
+            except Exception as exc:
+                raise TokenUnavailable(
+                    "Microsoft Entra ID gave plcbot no token for the Bot Framework: check "
+                    "MICROSOFT_APP_ID, MICROSOFT_APP_PASSWORD (client secrets expire) and "
+                    "MICROSOFT_APP_TENANT_ID, and that login.microsoftonline.com is reachable "
+                    f"({type(exc).__name__})"
+                ) from exc
             self._token = token
             self._renew_at = time.monotonic() + _lifetime(token) - TOKEN_REFRESH_MARGIN
             return token

@@ -246,3 +246,44 @@ def test_an_app_id_without_its_tenant_stops_start_up_with_one_clear_line(
     settings = load_settings(settings_for(sqlite_url, **env), env_file=None)
     with pytest.raises(SettingsError, match=r"^MICROSOFT_APP_TENANT_ID: required with"):
         build_app(settings, clock=clock, platforms=["teams"])
+
+
+class RefusingTokens(LoopbackTokens):
+    """Entra ID refusing plcbot's client secret (expired, say)."""
+
+    async def get_access_token(
+        self, resource_url: str, scopes: list[str], force_refresh: bool = False
+    ) -> str:
+        raise ValueError("AADSTS7000222: the provided client secret keys are expired")
+
+
+@pytest.mark.usefixtures("trusted")
+async def test_when_plcbot_cannot_get_its_own_token_teams_retries_and_the_log_says_why(
+    sqlite_url: str,
+    clock: FakeClock,
+    signer: Signer,
+    fake: FakeConnector,
+    teams: Teams,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def adapter(bot: PlcBot) -> TeamsAdapter:
+        connections = ConnectionManager(
+            provider_factory=RefusingTokens,
+            connections_configurations={SERVICE_CONNECTION: auth_configuration(bot.settings)},
+        )
+        return TeamsAdapter(
+            bot, connections=connections, host_validator=OutboundHostValidator(enabled=False)
+        )
+
+    async with teams_server(sqlite_url, clock, env=SIGNED_ENV, adapter=adapter) as server:
+        answer = await server.post(
+            teams.personal_message(MARIA, "help"), token=signer.token(fake.url)
+        )
+    assert answer.status == 503
+    assert "AADSTS" not in answer.text
+    assert any(
+        "MICROSOFT_APP_PASSWORD (client secrets expire)" in r.getMessage()
+        or "MICROSOFT_APP_PASSWORD (client secrets expire)" in str(r.exc_info)
+        for r in caplog.records
+    )
+    assert fake.requests == []
