@@ -21,7 +21,7 @@ EXIT_CONFIG = 2
 
 CommandRunner = Callable[[argparse.Namespace], int]
 # Modules that add subcommands; each has ``add_parser(subparsers) -> None`` and sets ``run``.
-EXTENSIONS: list[str] = ["protocols.cli"]
+EXTENSIONS: list[str] = ["protocols.cli", "adapters.teams.manifest"]
 
 
 def setup_logging(level: str, *, quiet: bool = False) -> None:
@@ -87,7 +87,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
             "serving health checks only"
         )
     bot = build_app(settings)
-    asyncio.run(serve(bot, host=args.host or settings.host, port=args.port or settings.port))
+    asyncio.run(
+        serve(
+            bot,
+            host=args.host or settings.host,
+            port=settings.port if args.port is None else args.port,
+        )
+    )
     return 0
 
 

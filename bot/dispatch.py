@@ -34,6 +34,7 @@ class TurnResult:
     replies: list[Reply] = field(default_factory=list)
     duplicate: bool = False
     failed: bool = False
+    refused: bool = False  # a UserError: the last reply says what to fix, nothing was stored
 
 
 def welcome_lead() -> OutMessage:
@@ -78,6 +79,7 @@ class Dispatcher:
                 await self.router.route(turn)
             except UserError as exc:
                 turn.replies.append(Reply(exc.reply, private=True))
+                result.refused = True
             result.replies = turn.replies
         except Exception:
             reference = uuid.uuid4().hex[:8]

@@ -382,6 +382,37 @@ async def direct_conversations(
     return found
 
 
+async def latest_conversation(
+    session: AsyncSession, platform: str, workspace_external_id: str
+) -> StoredConversation | None:
+    """The workspace's most recently used conversation reference.
+
+    Opening a new 1:1 chat needs what any reference in the same workspace carries (a Teams
+    service URL, tenant and bot id), even when the member never talked to the bot directly.
+    """
+    row = (
+        await session.execute(
+            select(ConversationRefRow, WorkspaceRow)
+            .join(WorkspaceRow, WorkspaceRow.id == ConversationRefRow.workspace_id)
+            .where(
+                WorkspaceRow.platform == platform,
+                WorkspaceRow.external_id == workspace_external_id,
+            )
+            .order_by(ConversationRefRow.updated_at.desc(), ConversationRefRow.id.desc())
+            .limit(1)
+        )
+    ).first()
+    return _conversation(*row) if row else None
+
+
+async def find_workspace(session: AsyncSession, platform: str, external_id: str) -> int | None:
+    return await session.scalar(
+        select(WorkspaceRow.id).where(
+            WorkspaceRow.platform == platform, WorkspaceRow.external_id == external_id
+        )
+    )
+
+
 def _conversation(row: ConversationRefRow, ws: WorkspaceRow) -> StoredConversation:
     return StoredConversation(
         workspace_id=row.workspace_id,

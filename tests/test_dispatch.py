@@ -69,6 +69,7 @@ async def test_errors_become_friendly_private_answers(sqlite_url: str, clock: Fa
     messenger = ConsoleMessenger(lines.append, clock, bot.settings.zone)
     async with bot.running():
         bad = await bot.dispatcher.handle(command("bad", "e1", clock), messenger)
+        assert bad.refused and not bad.failed
         assert "isn't a number" in plain(bad.replies[-1].message.blocks[0].body)  # type: ignore[union-attr]
         crash = await bot.dispatcher.handle(command("crash", "e2", clock), messenger)
         assert crash.failed
