@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from bot.app import build_app
 from bot.cli import main
+from bot.settings import load_settings
 
 APP_ID = "6F1C2D3E-4A5B-4C6D-8E7F-0A1B2C3D4E5F"
 
@@ -63,9 +65,11 @@ def test_the_package_holds_a_valid_manifest_and_both_icons(
     [bot] = manifest["bots"]  # type: ignore[misc]
     assert bot["botId"] == APP_ID.lower()
     assert sorted(bot["scopes"]) == ["groupChat", "personal", "team"]
+    expected = [spec.name for spec in build_app(load_settings({}, env_file=None)).router.commands]
+    assert "team" in expected
     for command_list in bot["commandLists"]:
         titles = [c["title"] for c in command_list["commands"]]
-        assert titles == ["team", "help"]  # the router's command words, as in Slack
+        assert titles == [*expected, "help"]  # the router's command words, as in Slack
         assert all(len(c["description"]) <= 128 for c in command_list["commands"])
     assert "authorization" not in manifest  # reading all channel messages is opt-in
 
@@ -77,7 +81,7 @@ def test_the_package_holds_a_valid_manifest_and_both_icons(
     pixels = list(outline.get_flattened_data())
     assert {p[:3] for p in pixels if p[3] > 0} == {(255, 255, 255)}  # white only
     assert any(p[3] == 0 for p in pixels) and any(p[3] == 255 for p in pixels)
-    assert "commands: team, help" in capsys.readouterr().out
+    assert "commands: " + ", ".join([*expected, "help"]) in capsys.readouterr().out
 
 
 def test_reading_thread_replies_without_mentions_is_an_explicit_choice(tmp_path: Path) -> None:
