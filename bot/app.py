@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.clock import Clock, SystemClock
+from bot.commitment import CommitmentsFeature
 from bot.context import Core
 from bot.dispatch import Dispatcher
 from bot.features import Feature
@@ -151,6 +152,7 @@ def build_app(
     features: list[Feature] = [
         TeamFeature(core),
         Housekeeping(core),
+        CommitmentsFeature(core),
     ]
     for feature in features:
         feature.install(router)
