@@ -36,8 +36,9 @@ def read_number(word: str, usage: str) -> int:
     return int(cleaned)
 
 
-async def my_team_ids(turn: Turn) -> list[int]:
-    if turn.in_channel and turn.team is not None:
+async def my_team_ids(turn: Turn, *, everywhere: bool = False) -> list[int]:
+    """The channel's team, or (in a 1:1 chat, or ``everywhere``) all the member's teams."""
+    if turn.in_channel and turn.team is not None and not everywhere:
         return [turn.team.id] if turn.role is not None else []
     async with turn.core.db.read() as session:
         return [team.id for team, _role in await identity.teams_of(session, turn.member.id)]

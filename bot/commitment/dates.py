@@ -91,6 +91,10 @@ class DateQuestion(UserError):
     """A due date we ask about instead of guessing; the text says what to type."""
 
 
+class UnreadableDate(DateQuestion):
+    """Text that is no date we know."""
+
+
 def _alternatives(names: dict[str, int] | list[str]) -> str:
     return "|".join(sorted(names, key=len, reverse=True))
 
@@ -146,7 +150,7 @@ def read_date(raw: str, today: date) -> date:
         if found is not None:
             return found
     shown = raw.strip()[:60]
-    raise DateQuestion(f"I couldn't read {shown!r} as a date. Try {EXAMPLES}.")
+    raise UnreadableDate(f"I couldn't read {shown!r} as a date. Try {EXAMPLES}.")
 
 
 def _normalise(raw: str) -> str:

@@ -168,19 +168,23 @@ class FollowUp:
         if loaded is None:
             return
         c, _owner, team = loaded
-        await self._ask(c, team, reported=False)
+        await self._ask(c, team, reported=None)
 
     async def peer(self, job: Job) -> None:
         loaded = await self._load(job)
         if loaded is None:
             return
         c, _owner, team = loaded
-        if c.status not in (DONE, PARTLY, NOT_YET):
+        reported = c.status
+        if c.status == OPEN and job.payload.get("status") == NOT_YET:
+            reported = NOT_YET  # "not yet", and already re-dated for another go
+        if reported not in (DONE, PARTLY, NOT_YET):
             log.info("skipping %s: commitment %s is %s", job.key, c.id, c.status)
             return
-        await self._ask(c, team, reported=True)
+        await self._ask(c, team, reported=reported)
 
-    async def _ask(self, c: Commitment, team: Team, *, reported: bool) -> None:
+    async def _ask(self, c: Commitment, team: Team, *, reported: str | None) -> None:
+        """Ask each peer to check in: after a report (its status), or after silence (None)."""
         async with self.core.db.read() as session:
             peers = [await identity.get_member(session, p.member_id) for p in c.peers]
         sent = False
@@ -202,5 +206,5 @@ class FollowUp:
                     now,
                     None,
                     "asked",
-                    {"reason": "reported" if reported else "silence"},
+                    {"reason": "silence" if reported is None else "reported"},
                 )

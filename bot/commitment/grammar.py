@@ -23,10 +23,10 @@ _HASHTAG = re.compile(r"(?<!\S)#([A-Za-z][A-Za-z0-9]*)(?=[\s,.;]|$)")
 _CODE_LIKE = re.compile(r"^[A-Za-z][0-9]?$")
 _PERSON = rf"(?:@[\w.\-]+|{_OPEN}\d+{_CLOSE})"
 _WITH = re.compile(
-    rf"^(.*?)[\s,]+with\s+({_PERSON}(?:\s*(?:,|\band\b|&)?\s*{_PERSON})*)\s*[.,]?\s*$",
+    rf"^(?:(.*?)[\s,]+)?with\s+({_PERSON}(?:\s*(?:,|\band\b|&)?\s*{_PERSON})*)\s*[.,]?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
-_BY = re.compile(r"^(.*)\s(?:by|due(?:\s+on|\s+by)?)\s+(.+?)\s*$", re.IGNORECASE | re.DOTALL)
+_BY = re.compile(r"^(?:(.*)\s)?(?:by|due(?:\s+on|\s+by)?)\s+(.+?)\s*$", re.IGNORECASE | re.DOTALL)
 _KNOW = re.compile(r"(?:^|\s)know:\s*", re.IGNORECASE)
 
 
@@ -55,12 +55,12 @@ def parse_commit_text(raw: str, mentioned: Sequence[str] = ()) -> CommitText:
         match = _WITH.match(text)
         if match and not peers:
             peers = [_restore(p, names) for p in re.findall(_PERSON, match[2])]
-            text = match[1]
+            text = match[1] or ""
             continue
         match = _BY.match(text)
         if match and due_text is None:
             due_text = _restore(match[2], names).strip()
-            text = match[1]
+            text = match[1] or ""
             continue
         break
     what = _restore(text, names).strip().rstrip(",;:-").strip()

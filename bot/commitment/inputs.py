@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date
 
-from bot.commitment.dates import EXAMPLES, DateQuestion, parse_due
+from bot.commitment.dates import EXAMPLES, DateQuestion, UnreadableDate, parse_due
 from bot.commitment.forms import KNOW_LIMIT, LINK_LIMIT, NOTE_LIMIT, WHAT_LIMIT
 from bot.commitment.grammar import CommitText, parse_commit_text
 from bot.errors import UserError
@@ -57,7 +57,7 @@ def today_for(turn: Turn, team: Team) -> date:
 
 
 def read_what(raw: str) -> str:
-    if not raw.strip():
+    if not any(ch.isalnum() for ch in raw):
         raise UserError(
             "What will you do? Write it after /commit, for example: "
             "/commit Try exit tickets in period 3 by Friday with @ben"
@@ -157,7 +157,13 @@ async def plan_from_text(
     what = read_what(parts.what)
     today = today_for(turn, team)
     due = default_due if parts.due_text is None and default_due else None
-    due = due or read_due(parts.due_text, today)
+    try:
+        due = due or read_due(parts.due_text, today)
+    except UnreadableDate as exc:
+        raise DateQuestion(
+            f"{exc} (If 'by {parts.due_text}' is part of what you'll do, put the date at the "
+            f"very end: ... by {parts.due_text} by Friday.)"
+        ) from None
     peers = await read_peers(turn, team, parts.peers, turn.member)
     return Plan(
         team=team,

@@ -10,7 +10,7 @@ from bot.commitment import forms
 from bot.commitment.views import STATUS_LABELS, commitment_line, mention
 from bot.messages import Block, Button, Inline, Link, OutMessage, Section, text
 from bot.timefmt import day
-from storage.commitments import DONE, DROPPED, NOT_YET, PARTLY, Commitment, Person
+from storage.commitments import DONE, DROPPED, NOT_YET, OPEN, PARTLY, Commitment, Person
 
 OUTCOME = "commit.outcome"
 EDIT = "commit.edit"
@@ -125,16 +125,18 @@ def _names(people: tuple[Person, ...]) -> list[Inline]:
     return parts
 
 
-def peer_request(c: Commitment, today: date, *, reported: bool) -> OutMessage:
-    """Asks a peer to check in: after the owner reported, or after two quiet days."""
+def peer_request(c: Commitment, today: date, *, reported: str | None) -> OutMessage:
+    """Asks a peer to check in: after the owner reported ``reported``, or after silence (None)."""
     owner = mention(c.owner)
-    if reported:
+    if reported is not None:
         body: list[Inline] = [
             owner,
             f" reported on {c.ref}: ",
             c.what,
-            f". Outcome: {STATUS_LABELS[c.status]}.",
+            f". Outcome: {STATUS_LABELS[reported]}.",
         ]
+        if c.status == OPEN:
+            body.append(f" New date: {day(c.due_on, today)}.")
         if c.outcome_note:
             body += [" What happened: ", c.outcome_note]
     else:

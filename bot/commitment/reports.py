@@ -37,7 +37,7 @@ class Reports:
                 "What should I look for? e.g. /commitments search exit tickets "
                 f"(words of {MIN_WORD} letters or more)."
             )
-        team_ids = await access.my_team_ids(turn)
+        team_ids = await access.my_team_ids(turn, everywhere=True)
         async with self.core.db.read() as session:
             found = await repo.search(session, team_ids, turn.member.id, words[:MAX_WORDS])
             names = await repo.team_names(session, team_ids) if len(team_ids) > 1 else {}
@@ -123,7 +123,9 @@ class Reports:
             return
         start = read_date(args, today)
         if start > today:
-            raise UserError("The term start should be today or earlier, e.g. 2027-01-06.")
+            raise UserError(
+                "The term start should be today or earlier: the first day of this term."
+            )
         async with self.core.db.write() as session:
             await identity.update_team_settings(
                 session, team.id, {summary.TERM_SETTING: start.isoformat()}

@@ -79,6 +79,17 @@ def form(lines: Sequence[str], title: str) -> str:
     return str(found[-1])
 
 
+def message(lines: Sequence[str], header: str) -> list[str]:
+    """The first message whose header line contains ``header`` (e.g. "DM to Ben")."""
+    for i, line in enumerate(lines):
+        if line.startswith("[") and header in line:
+            end = i + 1
+            while end < len(lines) and lines[end].startswith("  | "):
+                end += 1
+            return list(lines[i:end])
+    raise AssertionError(f"no message {header!r} in:\n" + "\n".join(lines))
+
+
 def said(lines: Sequence[str]) -> str:
     """The output with each message's wrapped lines joined into one, for substring checks."""
     out: list[str] = []

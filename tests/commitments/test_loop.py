@@ -38,23 +38,26 @@ async def test_the_whole_loop(db_url: str, clock: FakeClock, tmp_path: Path) -> 
         await join(console, "ana", "ben", "carla")
         out = await console.say(
             "/as ana",
-            "/commit Try exit tickets in period 3 by Wednesday with @ben #B3 "
+            "/commit Try exit tickets in period 3 by Thursday with @ben #B3 "
             "know: most tickets show the key idea",
         )
         text = said(out)
-        assert "@Ana committed to: Try exit tickets in period 3 (by Wed 25 Nov" in text
+        assert "@Ana committed to: Try exit tickets in period 3 (by Thu 26 Nov" in text
         assert "with @Ben checking in). That's #1." in text
         assert "Saved as #1" in text
     # plcbot restarts; nothing planned is lost.
     async with console_with(db_url, clock, QUIET, tmp_path) as console:
-        out = await console.say("/clock 2026-11-24T15:29")
+        out = await console.say("/clock 2026-11-25T15:29")
         assert "DM to Ana" not in said(out)
-        out = await console.say("/clock 2026-11-24T15:31")
+        out = await console.say("/clock 2026-11-25T15:31")
         assert "DM to Ana" in said(out) and "A friendly reminder: #1" in said(out)
         assert "(due tomorrow)" in said(out)
+        # Thanksgiving and the long weekend are quiet: "How did it go?" waits for Monday.
+        out = await console.say("/clock 2026-11-29T23:00")
+        assert "How did it go?" not in said(out)
 
-        # Wednesday afternoon: "How did it go?", one tap, then a note with a link.
-        out = await console.say("/clock 2026-11-25T15:30")
+        # Monday afternoon: "How did it go?", one tap, then a note with a link.
+        out = await console.say("/clock 2026-11-30T15:30")
         assert "How did it go?" in said(out)
         out = await console.say("/as ana", "/dm", f"/press {button(out, 'Partly')}")
         assert "Recorded as partly done" in said(out)
@@ -105,6 +108,7 @@ async def test_the_whole_loop(db_url: str, clock: FakeClock, tmp_path: Path) -> 
         )
         out = await console.say("/clock 2026-12-02T15:30")
         assert "How did it go?" in said(out) and "DM to Carla" in said(out)
+        assert "Carla" not in said(await console.say("/clock 2026-12-03T15:00"))
         out = await console.say("/clock 2026-12-03T16:00", "/as ben", "/commitments done 3")
         assert "Well done! Recorded as done." in said(out)
         # Two open days of silence from Carla: her peer Ana is asked to check in.
@@ -122,7 +126,7 @@ async def test_the_whole_loop(db_url: str, clock: FakeClock, tmp_path: Path) -> 
         assert "Due in this period: 2" in summary
         assert "Done: 1" in summary and "Open: 1" in summary and "Overdue now: 1" in summary
         assert "Completion: 50%" in summary
-        assert "w/c 23 Nov: 0% · this week: 50% (up from 0%)" in summary
+        assert "w/c 23 Nov: 0% · this week: 50% (up from 0%)" in summary  # #1 was partly
         assert "[picture: Commitments due this week, by member]" in summary
         assert "Ben: done 1" in summary and "Carla: done 0, partly 0, not yet 0, open 1" in summary
         # Carla's private item shows to Ana because Ana is her peer.
