@@ -27,6 +27,7 @@ from sqlalchemy import (
     select,
     update,
 )
+from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -324,50 +325,63 @@ def visible_to(viewer_id: int) -> ColumnElement[bool]:
     return or_(CommitmentRow.visibility == SHARED, CommitmentRow.owner_id == viewer_id, named)
 
 
+_COLUMNS = CommitmentRow.__table__.c
+
+
 def _select() -> Any:
-    return select(CommitmentRow, MemberRow.display_name, MemberRow.user_id).join(
-        MemberRow, MemberRow.id == CommitmentRow.owner_id
-    )
+    """Plain columns, not ORM objects: summaries read hundreds of rows and never change them."""
+    return select(
+        *_COLUMNS,
+        MemberRow.display_name.label("owner_name"),
+        MemberRow.user_id.label("owner_user_id"),
+    ).join(MemberRow, MemberRow.id == CommitmentRow.owner_id)
 
 
 async def _load(session: AsyncSession, stmt: Any) -> list[Commitment]:
-    rows = (await session.execute(stmt)).all()
+    rows = (await session.execute(stmt)).mappings().all()
     if not rows:
         return []
-    ids = [row[0].id for row in rows]
+    ids = [row["id"] for row in rows]
     peers: dict[int, list[Peer]] = {}
     found = await session.execute(
-        select(CommitmentPeerRow, MemberRow.display_name, MemberRow.user_id)
+        select(
+            CommitmentPeerRow.commitment_id,
+            CommitmentPeerRow.member_id,
+            MemberRow.user_id,
+            MemberRow.display_name,
+            CommitmentPeerRow.asked_at,
+            CommitmentPeerRow.replied_at,
+        )
         .join(MemberRow, MemberRow.id == CommitmentPeerRow.member_id)
         .where(CommitmentPeerRow.commitment_id.in_(ids))
         .order_by(MemberRow.display_name, MemberRow.id)
     )
-    for peer, name, user_id in found.all():
-        peers.setdefault(peer.commitment_id, []).append(
-            Peer(peer.member_id, user_id, name, peer.asked_at, peer.replied_at)
+    for commitment_id, member_id, user_id, name, asked_at, replied_at in found.all():
+        peers.setdefault(commitment_id, []).append(
+            Peer(member_id, user_id, name, asked_at, replied_at)
         )
-    return [_commitment(row, name, user_id, peers.get(row.id, ())) for row, name, user_id in rows]
+    return [_commitment(row, peers.get(row["id"], ())) for row in rows]
 
 
-def _commitment(row: CommitmentRow, name: str, user_id: str, peers: Iterable[Peer]) -> Commitment:
+def _commitment(row: RowMapping, peers: Iterable[Peer]) -> Commitment:
     return Commitment(
-        id=row.id,
-        team_id=row.team_id,
-        number=row.number,
-        owner=Person(row.owner_id, user_id, name),
-        what=row.what,
-        how_know=row.how_know,
-        due_on=row.due_on,
-        status=row.status,
-        visibility=row.visibility,
-        indicators=tuple(row.indicators or ()),
-        session_id=row.session_id,
-        outcome_note=row.outcome_note,
-        evidence_url=row.evidence_url,
-        reported_at=row.reported_at,
-        outcome_shared_at=row.outcome_shared_at,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
+        id=row["id"],
+        team_id=row["team_id"],
+        number=row["number"],
+        owner=Person(row["owner_id"], row["owner_user_id"], row["owner_name"]),
+        what=row["what"],
+        how_know=row["how_know"],
+        due_on=row["due_on"],
+        status=row["status"],
+        visibility=row["visibility"],
+        indicators=tuple(row["indicators"] or ()),
+        session_id=row["session_id"],
+        outcome_note=row["outcome_note"],
+        evidence_url=row["evidence_url"],
+        reported_at=row["reported_at"],
+        outcome_shared_at=row["outcome_shared_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
         peers=tuple(peers),
     )
 
