@@ -16,7 +16,7 @@ from bot.commitment.followup import FollowUp
 from bot.commitment.reports import Reports
 from bot.commitment.service import CommitmentService
 from bot.commitment.timing import Timing, WeekendsOff, parse_nudge_time
-from bot.commitment.views import items
+from bot.commitment.views import STATUS_LABELS, items
 from bot.context import Core
 from bot.features import Feature
 from bot.messages import Block, ListBlock, ListItem, text
@@ -126,11 +126,21 @@ class CommitmentsFeature(Feature):
     # -- ports -------------------------------------------------------------------------------
 
     async def open_items(self, team_id: int) -> Sequence[AgendaItem]:
-        """TeamAgenda: the team's shared open commitments, soonest due first."""
+        """TeamAgenda: the team's shared open commitments, soonest due first.
+
+        ``status`` is for people to read ("open", "not yet"); private ones are never listed,
+        since a session is shared with the whole team.
+        """
         async with self.core.db.read() as session:
             found = await repo.for_team(session, team_id, active=True)
         return [
-            AgendaItem(owner=c.owner.name, text=c.what, due=c.due_on, status=c.status, ref=c.ref)
+            AgendaItem(
+                owner=c.owner.name,
+                text=c.what,
+                due=c.due_on,
+                status=STATUS_LABELS[c.status],
+                ref=c.ref,
+            )
             for c in found
             if c.visibility == SHARED and c.status in ACTIVE
         ][:AGENDA_LIMIT]

@@ -32,6 +32,7 @@ SILENCE = "commit.silence"
 PEER = "commit.peer"
 SILENCE_DAYS = 2
 PEER_WINDOW = timedelta(days=3)  # a check-in request later than this is stale
+CHECK_IN_WINDOW = timedelta(days=2)  # after that, the peers' nudge has taken over
 
 
 def key(commitment_id: int, step: str) -> str:
@@ -82,7 +83,10 @@ class FollowUp:
         payload = {"id": c.id, "due": c.due_on.isoformat()}
         wanted = {
             REMIND: (nudges.remind_at, nudges.not_after_remind),
-            DUE: (nudges.due_at, None if nudges.due_at is None else nudges.due_at + timedelta(2)),
+            DUE: (
+                nudges.due_at,
+                None if nudges.due_at is None else nudges.due_at + CHECK_IN_WINDOW,
+            ),
             SILENCE: (
                 nudges.silence_at,
                 None if nudges.silence_at is None else nudges.silence_at + PEER_WINDOW,
