@@ -18,6 +18,7 @@ from bot.commitment import prompts
 from bot.commitment.sending import send_scheduled
 from bot.commitment.timing import Timing
 from bot.context import Core
+from bot.scheduler import RetryLater
 from storage import commitments as repo
 from storage import identity
 from storage.commitments import DONE, NOT_YET, OPEN, PARTLY, Commitment
@@ -145,12 +146,33 @@ class FollowUp:
             return None
         return loaded
 
+    async def _wait_if_quiet(self, job: Job, owner: Member, team: Team) -> date | None:
+        """Today in the owner's zone; a quiet day (added to the calendar since) defers the job.
+
+        The reminder is skipped instead: on another day it would no longer be "the day before".
+        """
+        zone = self.core.zone_for(owner, team)
+        now = self.core.clock.now()
+        today = now.astimezone(zone).date()
+        if not await self.timing.quiet.is_quiet(team.id, today):
+            return today
+        if job.kind == REMIND:
+            log.info("skipping %s: today became a quiet day", job.key)
+            return None
+        later = await self.timing.on_or_after(team.id, today + timedelta(days=1), zone, now)
+        if later is None:
+            log.info("skipping %s: no school day left in the calendar", job.key)
+            return None
+        raise RetryLater((later - now).total_seconds(), "a quiet day; waiting for a school day")
+
     async def remind(self, job: Job) -> None:
         loaded = await self._current(job)
         if loaded is None:
             return
         c, owner, team = loaded
-        today = self.core.clock.now().astimezone(self.core.zone_for(owner, team)).date()
+        today = await self._wait_if_quiet(job, owner, team)
+        if today is None:
+            return
         await send_scheduled(
             f"the reminder for commitment {c.id}",
             self.core.outbox.to_member(owner, prompts.reminder(c, today)),
@@ -161,7 +183,9 @@ class FollowUp:
         if loaded is None:
             return
         c, owner, team = loaded
-        today = self.core.clock.now().astimezone(self.core.zone_for(owner, team)).date()
+        today = await self._wait_if_quiet(job, owner, team)
+        if today is None:
+            return
         await send_scheduled(
             f"the check-in for commitment {c.id}",
             self.core.outbox.to_member(owner, prompts.check_in(c, today)),
@@ -171,19 +195,23 @@ class FollowUp:
         loaded = await self._current(job)
         if loaded is None:
             return
-        c, _owner, team = loaded
+        c, owner, team = loaded
+        if await self._wait_if_quiet(job, owner, team) is None:
+            return
         await self._ask(c, team, reported=None)
 
     async def peer(self, job: Job) -> None:
         loaded = await self._load(job)
         if loaded is None:
             return
-        c, _owner, team = loaded
+        c, owner, team = loaded
         reported = c.status
         if c.status == OPEN and job.payload.get("status") == NOT_YET:
             reported = NOT_YET  # "not yet", and already re-dated for another go
         if reported not in (DONE, PARTLY, NOT_YET):
             log.info("skipping %s: commitment %s is %s", job.key, c.id, c.status)
+            return
+        if await self._wait_if_quiet(job, owner, team) is None:
             return
         await self._ask(c, team, reported=reported)
 

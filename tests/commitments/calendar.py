@@ -10,10 +10,8 @@ class QuietSet:
     def __init__(self, days: Iterable[date] = (), last_day: date | None = None) -> None:
         self.days = set(days)
         self.last_day = last_day  # the school year's end: no open day after it
-        self.asked: list[date] = []
 
     async def is_quiet(self, team_id: int, day: date) -> bool:
-        self.asked.append(day)
         return day in self.days or (self.last_day is not None and day > self.last_day)
 
     async def next_open_day(self, team_id: int, day: date) -> date | None:

@@ -1,6 +1,8 @@
 """Follow-up details: the owner's own time zone, a new date after "not yet", edits that move
 the nudges, dropping that stops them, and an expired nudge after a long outage."""
 
+from datetime import date
+
 from bot.clock import FakeClock
 from storage import jobs
 from tests.commitments.calendar import QuietSet
@@ -76,3 +78,17 @@ async def test_a_check_in_too_late_after_an_outage_is_skipped(
         async with console.bot.db.read() as session:
             found = await jobs.get(session, "commit:1:due")
         assert found is not None and found[1] == jobs.EXPIRED
+
+
+async def test_a_day_made_quiet_after_planning_still_gets_no_nudge(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    calendar = QuietSet()
+    async with console_with(sqlite_url, clock, calendar) as console:
+        await join(console, "ana")
+        await console.say("/commit Try exit tickets by Wednesday")
+        # The school adds a staff day on Tuesday and a snow day on Wednesday.
+        calendar.days |= {date(2026, 11, 24), date(2026, 11, 25)}
+        out = said(await console.say("/clock 2026-11-25T23:00"))
+        assert "A friendly reminder" not in out and "How did it go?" not in out
+        assert "How did it go?" in said(await console.say("/clock 2026-11-26T15:31"))
