@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from sqlalchemy import insert, select, text
+from sqlalchemy import Date, bindparam, insert, select, text
 from sqlalchemy.engine import make_url
 
 from bot.app import build_app
@@ -192,14 +192,15 @@ def line(label: str, samples: list[float]) -> str:
 
 
 async def plan(db: Database, team_id: int) -> list[str]:
-    since = (TODAY - timedelta(days=40)).isoformat()
+    since = TODAY - timedelta(days=40)
     sql = (
         "SELECT id FROM commitments WHERE team_id = :t AND (status IN ('open', 'not_yet') "
         "OR due_on >= :d) ORDER BY due_on, number"
     )
-    prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN "
+    prefix = "EXPLAIN QUERY PLAN " if db.is_sqlite else "EXPLAIN ANALYZE "
     async with db.engine.connect() as conn:
-        result = await conn.execute(text(prefix + sql), {"t": team_id, "d": since})
+        query = text(prefix + sql).bindparams(bindparam("d", type_=Date()))
+        result = await conn.execute(query, {"t": team_id, "d": since})
         return [" ".join(str(v) for v in row) for row in result.all()]
 
 
