@@ -141,8 +141,9 @@ class OwnerCommands:
         async with self.core.db.read() as session:
             history = await repo.history(session, c.id)
         today = turn.now.astimezone(zone).date()
+        name = None if turn.in_channel else self._team_name(found.team)
         turn.reply(
-            card(c, today, zone, history, viewer_id=turn.member.id, team_name=None),
+            card(c, today, zone, history, viewer_id=turn.member.id, team_name=name),
             private=True,
         )
 
