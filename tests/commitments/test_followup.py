@@ -3,10 +3,14 @@ the nudges, dropping that stops them, and an expired nudge after a long outage."
 
 from datetime import date
 
+import pytest
+
 from bot.clock import FakeClock
+from bot.settings import SettingsError
 from storage import jobs
 from tests.commitments.calendar import QuietSet
 from tests.commitments.support import button, console_with, form, join, said
+from tests.support.harness import Console, make_bot
 
 
 async def test_nudges_come_at_the_owners_local_afternoon(sqlite_url: str, clock: FakeClock) -> None:
@@ -92,3 +96,13 @@ async def test_a_day_made_quiet_after_planning_still_gets_no_nudge(
         out = said(await console.say("/clock 2026-11-25T23:00"))
         assert "A friendly reminder" not in out and "How did it go?" not in out
         assert "How did it go?" in said(await console.say("/clock 2026-11-26T15:31"))
+
+
+async def test_the_nudge_time_is_a_setting(sqlite_url: str, clock: FakeClock) -> None:
+    with pytest.raises(SettingsError, match="PLCBOT_COMMITMENTS_NUDGE_TIME"):
+        make_bot(sqlite_url, clock, PLCBOT_COMMITMENTS_NUDGE_TIME="3pm")
+    bot = make_bot(sqlite_url, clock, PLCBOT_COMMITMENTS_NUDGE_TIME="08:15")
+    console = Console(bot)
+    async with bot.running():
+        await console.say("/as ana", "/commit Try exit tickets by Wednesday")
+        assert "A friendly reminder" in said(await console.say("/clock 2026-11-24T08:16"))
