@@ -16,6 +16,7 @@ from contextlib import asynccontextmanager
 from datetime import timedelta
 
 from bot.clock import Clock, SystemClock
+from bot.commitment import CommitmentsFeature
 from bot.context import Core
 from bot.dispatch import Dispatcher
 from bot.features import Feature
@@ -149,9 +150,13 @@ def build_app(
         identity=Identity(db, clock),
     )
     router = Router()
+    commitments = CommitmentsFeature(core)
     features: list[Feature] = [
         TeamFeature(core),
-        ProtocolsFeature(core),
+        # Open commitments come back at the start of a protocol session, and a session's next
+        # steps become commitments their owners confirm.
+        ProtocolsFeature(core, agenda=commitments, drafts=commitments),
+        commitments,
         Housekeeping(core),
     ]
     for feature in features:

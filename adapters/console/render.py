@@ -124,7 +124,10 @@ def render(
             elif entry.kind == "date":
                 extra = " (a date, e.g. 2026-12-04)"
             optional = ", optional" if entry.optional else ""
-            out.append(f"  {entry.input_id}{extra}{optional}: {entry.label}")
+            filled = f" [{entry.initial}]" if entry.initial else ""
+            wrapped = _wrap(f"{entry.input_id}{extra}{optional}: {entry.label}{filled}", "    ")
+            wrapped[0] = "  " + wrapped[0].lstrip()
+            out.extend(wrapped)
         if form.text_command:
             out.append(f"  Answer with: {form.text_command}")
         elif form_id:

@@ -244,7 +244,8 @@ class ConsoleSession:
         control = self.messenger.controls.get(words[0].lower())
         if control is None or control.form is None:
             raise UserError(f"There is no form {words[0]!r}; forms show as [f1 Title].")
-        values: dict[str, str] = {}
+        # Like a dialog in a chat app: what the form came filled in with is sent unless changed.
+        values = {i.input_id: i.initial for i in control.form.inputs if i.initial}
         known = {i.input_id for i in control.form.inputs}
         for word in words[1:]:
             key, sep, value = word.partition("=")

@@ -475,7 +475,8 @@ class Runner:
                 owner_member_id=int(n["member_id"]),
                 text=str(n["text"]),
                 session_id=loaded.id,
-                indicators=tuple(summary["protocol"]["indicators"]),
+                # A protocol serves several indicators; which one a next step serves is its
+                # owner's call (the confirm form asks), so none are guessed here.
             )
             for n in summary["next_steps"]
         ]

@@ -1,0 +1,269 @@
+"""Changing commitments: each change is one transaction with its history row and its jobs.
+
+Announcements (the team note, a peer's message) go out after the commit, so a platform that is
+down never loses a saved change; see :mod:`bot.commitment.sending`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from bot.commitment import prompts
+from bot.commitment.followup import FollowUp
+from bot.commitment.inputs import Changes, Plan
+from bot.commitment.sending import send_now
+from bot.commitment.views import team_note
+from bot.context import Core
+from bot.errors import UserError
+from storage import commitments as repo
+from storage import identity
+from storage.commitments import (
+    CONFIRMED,
+    DROPPED,
+    NOT_YET,
+    OPEN,
+    PENDING,
+    PRIVATE,
+    SHARED,
+    Commitment,
+    Person,
+)
+from storage.identity import Member, Team
+
+
+class CommitmentService:
+    def __init__(self, core: Core, followup: FollowUp) -> None:
+        self.core = core
+        self.followup = followup
+
+    def _today(self, member: Member, team: Team) -> date:
+        return self.core.clock.now().astimezone(self.core.zone_for(member, team)).date()
+
+    async def _reload(self, session: Any, commitment_id: int) -> Commitment:
+        found = await repo.get(session, commitment_id)
+        if found is None:
+            raise UserError("That commitment no longer exists.")
+        return found
+
+    # -- making ------------------------------------------------------------------------------
+
+    async def create(self, plan: Plan, *, draft_id: int | None = None) -> Commitment:
+        nudges = await self.followup.nudges(plan.team, plan.owner, plan.due_on, bool(plan.peers))
+        now = self.core.clock.now()
+        async with self.core.db.write() as session:
+            if draft_id is not None:
+                draft = await repo.get_draft(session, draft_id, for_update=True)
+                if draft is None or draft.state != PENDING:
+                    raise UserError(
+                        "You already answered this proposal"
+                        + (f" (it became commitment #{draft.commitment_id})." if draft else ".")
+                        + " See /commitments."
+                    )
+            number = await repo.next_number(session, plan.team.id)
+            commitment_id = await repo.insert(
+                session,
+                {
+                    "team_id": plan.team.id,
+                    "number": number,
+                    "owner_id": plan.owner.id,
+                    "what": plan.what,
+                    "how_know": plan.how_know,
+                    "due_on": plan.due_on,
+                    "status": OPEN,
+                    "visibility": plan.visibility,
+                    "indicators": list(plan.indicators),
+                    "session_id": plan.session_id,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+                [p.id for p in plan.peers],
+            )
+            await repo.add_history(
+                session,
+                commitment_id,
+                now,
+                plan.owner.id,
+                "created",
+                {"session": plan.session_id} if plan.session_id else {},
+            )
+            if draft_id is not None:
+                await repo.decide_draft(session, draft_id, CONFIRMED, now, commitment_id)
+            c = await self._reload(session, commitment_id)
+            await self.followup.apply(session, c, nudges)
+        return c
+
+    async def announce(self, c: Commitment, team: Team, *, in_channel_reply: bool) -> None:
+        """Tell the team (shared) or the named peers (private) about a new commitment.
+
+        ``in_channel_reply``: the caller's public reply in the channel is the team note already.
+        """
+        today = self._today_team(team)
+        if c.visibility == SHARED and not in_channel_reply:
+            await send_now(
+                f"the team note for commitment {c.id}",
+                self.core.outbox.to_team(team, team_note(c, today)),
+            )
+        if c.visibility == PRIVATE:
+            for peer in await self._members([p.member_id for p in c.peers]):
+                await send_now(
+                    f"the peer notice for commitment {c.id}",
+                    self.core.outbox.to_member(peer, prompts.named_as_peer(c, today)),
+                )
+
+    def _today_team(self, team: Team) -> date:
+        return self.core.clock.now().astimezone(self.core.zone_for(None, team)).date()
+
+    async def _members(self, member_ids: Sequence[int]) -> list[Member]:
+        async with self.core.db.read() as session:
+            found = [await identity.get_member(session, m) for m in member_ids]
+        return [m for m in found if m is not None]
+
+    # -- changing ----------------------------------------------------------------------------
+
+    async def edit(self, c: Commitment, actor: Member, team: Team, changes: Changes) -> Commitment:
+        peers = changes.peers
+        due_on = changes.due_on or c.due_on
+        has_peers = bool(peers) if peers is not None else bool(c.peers)
+        nudges = await self.followup.nudges(team, actor, due_on, has_peers)
+        now = self.core.clock.now()
+        async with self.core.db.write() as session:
+            await repo.lock(session, c.id)
+            current = await self._reload(session, c.id)
+            values: dict[str, Any] = {}
+            shown: dict[str, Any] = {}
+            if changes.what is not None and changes.what != current.what:
+                values["what"] = shown["what"] = changes.what
+            if changes.due_on is not None and changes.due_on != current.due_on:
+                values["due_on"] = changes.due_on
+                shown["due date"] = changes.due_on.isoformat()
+                if current.status == NOT_YET:
+                    values["status"] = OPEN  # a new date is a new attempt
+            if changes.how_know is not None and (changes.how_know or None) != current.how_know:
+                values["how_know"] = changes.how_know or None
+                shown["how I'll know"] = changes.how_know
+            if changes.indicators is not None and changes.indicators != current.indicators:
+                values["indicators"] = list(changes.indicators)
+                shown["indicators"] = ", ".join(changes.indicators)
+            if changes.visibility is not None and changes.visibility != current.visibility:
+                values["visibility"] = shown["visibility"] = changes.visibility
+            if peers is not None and {p.id for p in peers} != {p.member_id for p in current.peers}:
+                await repo.set_peers(session, c.id, [p.id for p in peers])
+                shown["peers"] = ", ".join(p.display_name for p in peers)
+            if not shown:
+                return current
+            await repo.change(session, c.id, updated_at=now, **values)
+            await repo.add_history(session, c.id, now, actor.id, "edited", {"changes": shown})
+            updated = await self._reload(session, c.id)
+            await self.followup.apply(session, updated, nudges)
+        if "visibility" in shown and updated.visibility == SHARED:
+            await self.announce(updated, team, in_channel_reply=False)
+        return updated
+
+    async def report(
+        self, c: Commitment, actor: Member, team: Team, status: str, note: str | None
+    ) -> tuple[Commitment, bool]:
+        """Record an outcome; False when it was already recorded (a double tap)."""
+        peer_at = await self.followup.peer_time(team, actor)
+        now = self.core.clock.now()
+        async with self.core.db.write() as session:
+            await repo.lock(session, c.id)
+            current = await self._reload(session, c.id)
+            if current.status == status and note is None:
+                return current, False
+            values: dict[str, Any] = {"status": status, "updated_at": now, "reported_at": now}
+            if note is not None:
+                values["outcome_note"] = note
+            await repo.change(session, c.id, **values)
+            detail: dict[str, Any] = {"from": current.status, "to": status}
+            if note:
+                detail["note"] = note
+            await repo.add_history(session, c.id, now, actor.id, "status", detail)
+            updated = await self._reload(session, c.id)
+            await self.followup.stop_chasing(session, updated)
+            if status != DROPPED:
+                await self.followup.ask_peers(session, updated, peer_at)
+        return updated, True
+
+    async def add_note(self, c: Commitment, actor: Member, note: str) -> Commitment:
+        return await self._outcome_detail(c, actor, "note", outcome_note=note)
+
+    async def add_link(self, c: Commitment, actor: Member, link: str | None) -> Commitment:
+        return await self._outcome_detail(c, actor, "link", evidence_url=link)
+
+    async def _outcome_detail(
+        self, c: Commitment, actor: Member, kind: str, **values: Any
+    ) -> Commitment:
+        now = self.core.clock.now()
+        async with self.core.db.write() as session:
+            await repo.change(session, c.id, updated_at=now, **values)
+            detail = {"note": values["outcome_note"]} if kind == "note" else {}
+            await repo.add_history(session, c.id, now, actor.id, kind, detail)
+            return await self._reload(session, c.id)
+
+    async def share(self, c: Commitment, actor: Member, team: Team) -> Commitment:
+        """Post the outcome in the team's channel; a private commitment becomes shared."""
+        if c.status == OPEN:
+            raise UserError(
+                f"Tell me how {c.ref} went first (/commitments done {c.number}, partly or "
+                "not-yet), then share it."
+            )
+        now = self.core.clock.now()
+        async with self.core.db.write() as session:
+            await repo.change(
+                session, c.id, outcome_shared_at=now, visibility=SHARED, updated_at=now
+            )
+            await repo.add_history(session, c.id, now, actor.id, "shared")
+            updated = await self._reload(session, c.id)
+        sent = await send_now(
+            f"the shared outcome of commitment {c.id}",
+            self.core.outbox.to_team(team, prompts.shared_outcome(updated, self._today_team(team))),
+        )
+        if not sent:
+            raise UserError(
+                "I couldn't post in the team's channel just now. It's recorded as shared; "
+                f"try /commitments share {c.number} again in a while."
+            )
+        return updated
+
+    async def message(self, c: Commitment, sender: Member, words: str) -> list[Person]:
+        """A note between owner and peers: the owner's goes to the peers, a peer's to the owner."""
+        if c.is_owner(sender.id):
+            to: list[Person] = list(c.peers)
+            if not to:
+                raise UserError(
+                    f"{c.ref} has no peers to write to. Add one with /commitments edit "
+                    f"{c.number} with @name."
+                )
+        elif c.is_peer(sender.id):
+            to = [c.owner]
+        else:
+            raise UserError(
+                f"Only {c.owner.name} and the peers named on {c.ref} can write about it."
+            )
+        now = self.core.clock.now()
+        async with self.core.db.write() as session:
+            if c.is_peer(sender.id):
+                await repo.mark_peer_replied(session, c.id, sender.id, now)
+            await repo.add_history(
+                session,
+                c.id,
+                now,
+                sender.id,
+                "message",
+                {"to": ", ".join(p.name for p in to), "text": words},
+            )
+        me = Person(sender.id, sender.user_id, sender.display_name)
+        reply_to = sender.display_name
+        delivered: list[Person] = []
+        for member in await self._members([p.member_id for p in to]):
+            sent = await send_now(
+                f"a note about commitment {c.id} to member {member.id}",
+                self.core.outbox.to_member(
+                    member, prompts.note_from(c, me, words, reply_to=reply_to)
+                ),
+            )
+            if sent:
+                delivered += [p for p in to if p.member_id == member.id]
+        return delivered
