@@ -18,7 +18,7 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.clock import Clock, FakeClock
 from storage import jobs as repo
 from storage.db import Database, after_commit
-from storage.jobs import Job
+from storage.jobs import Job, NewJob
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +111,19 @@ class Scheduler:
             replace=replace,
         )
         after_commit(session, lambda: self.wake_at(due_at))
+
+    async def schedule_many_in(
+        self, session: AsyncSession, *, kind: str, jobs: Sequence[NewJob]
+    ) -> int:
+        """Schedule many jobs of one kind at once; keys that already exist are left alone."""
+        if kind not in self._kinds:
+            raise ValueError(f"no handler registered for job kind {kind!r}")
+        if not jobs:
+            return 0
+        created = await repo.schedule_many(session, kind=kind, jobs=jobs, now=self.clock.now())
+        first = min(job.due_at for job in jobs)
+        after_commit(session, lambda: self.wake_at(first))
+        return created
 
     async def schedule(self, **kwargs: Any) -> None:
         async with self.db.write() as session:

@@ -7,7 +7,7 @@ IMMEDIATE``) already makes the claim atomic within the one process that owns the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -96,6 +96,53 @@ async def schedule(
     else:
         stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
     await session.execute(stmt)
+
+
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    key: str
+    due_at: datetime
+    payload: Mapping[str, Any]
+    not_after: datetime | None = None
+
+
+# Rows per INSERT: SQLite allows 32,766 bound values per statement; a job row binds 8.
+_CHUNK = 1000
+
+
+async def schedule_many(
+    session: AsyncSession, *, kind: str, jobs: Sequence[NewJob], now: datetime
+) -> int:
+    """Create many jobs of one kind in a few statements; keys that exist are left alone.
+
+    For fan-out (a prompt to every member of a team): one multi-row INSERT per chunk instead
+    of a statement per job. Returns how many were created.
+    """
+    created = 0
+    for start in range(0, len(jobs), _CHUNK):
+        chunk = jobs[start : start + _CHUNK]
+        stmt = (
+            insert_for(session, JobRow)
+            .values(
+                [
+                    {
+                        "kind": kind,
+                        "key": job.key,
+                        "due_at": job.due_at,
+                        "not_after": job.not_after,
+                        "payload": dict(job.payload),
+                        "state": PENDING,
+                        "attempts": 0,
+                        "created_at": now,
+                    }
+                    for job in chunk
+                ]
+            )
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        result = await session.execute(stmt)
+        created += int(getattr(result, "rowcount", 0) or 0)
+    return created
 
 
 async def cancel(session: AsyncSession, key: str, now: datetime) -> None:
