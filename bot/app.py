@@ -24,6 +24,7 @@ from bot.identity import Identity
 from bot.messages import Block, OutMessage, Section, text
 from bot.outbox import Outbox
 from bot.ports import Adapter
+from bot.reflection import ReflectionsFeature, SchoolCalendar
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -148,9 +149,11 @@ def build_app(
         identity=Identity(db, clock),
     )
     router = Router()
+    school_calendar = SchoolCalendar(core)  # the QuietDays port, for every feature that sends
     features: list[Feature] = [
         TeamFeature(core),
         Housekeeping(core),
+        ReflectionsFeature(core, school_calendar),
     ]
     for feature in features:
         feature.install(router)

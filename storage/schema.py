@@ -3,9 +3,9 @@
 Each feature's models module is imported here so that ``metadata`` is complete.
 """
 
-from storage import models
+from storage import models, reflection_models
 from storage.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["metadata", "models"]
+__all__ = ["metadata", "models", "reflection_models"]

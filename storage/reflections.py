@@ -1,0 +1,607 @@
+"""The reflections aggregate: schedules, rounds, deliveries, answers and teams' own prompts.
+
+Privacy lives here, not in the callers: the only functions that return an answer's text are
+:func:`member_answers` / :func:`member_answer` (a member's own, by their member id) and
+:func:`shared_answers` (answers their authors chose to share; anonymous ones only when at least
+:data:`ANON_MINIMUM` members answered that round). Nothing else selects ``body``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import MemberRow
+from storage.reflection_models import (
+    ReflectionAnswerRow,
+    ReflectionDeliveryRow,
+    ReflectionPromptRow,
+    ReflectionRoundRow,
+    ReflectionScheduleRow,
+)
+from storage.upsert import insert_for, insert_ignore
+
+PRIVATE, TEAM, ANON = "private", "team", "anon"
+SHARES = (PRIVATE, TEAM, ANON)
+ANON_MINIMUM = 3  # anonymous answers are shown only when at least this many members answered
+
+# delivery states
+PENDING, SENT, ANSWERED, PASSED, MISSED, QUIET, FAILED = (
+    "pending",
+    "sent",
+    "answered",
+    "passed",
+    "missed",
+    "quiet",
+    "failed",
+)
+REACHED = (SENT, ANSWERED, PASSED)  # the member got the prompt
+OPEN, CLOSED, SKIPPED = "open", "closed", "skipped"  # round states
+
+
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    team_id: int
+    weekday: int
+    at_time: str
+    indicators: tuple[str, ...]
+    mode: str
+    state: str
+    skip_dates: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Round:
+    id: int
+    team_id: int
+    round_key: str
+    local_date: date
+    indicator: str
+    mode: str
+    state: str
+    note: str | None
+    opens_at: datetime
+    closes_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    id: int
+    round_id: int
+    team_id: int
+    member_id: int
+    indicator: str
+    prompt_id: str
+    prompt_text: str
+    due_at: datetime
+    state: str
+    sent_ref: Mapping[str, Any] | None
+
+
+@dataclass(frozen=True, slots=True)
+class MyAnswer:
+    id: int
+    delivery_id: int
+    indicator: str
+    prompt_text: str
+    body: str
+    share: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SharedAnswer:
+    indicator: str
+    body: str
+    author: str | None  # None when shared anonymously
+
+
+@dataclass(frozen=True, slots=True)
+class Participation:
+    reached: int  # members who got the prompt
+    answered: int
+    passed: int
+
+
+@dataclass(frozen=True, slots=True)
+class TeamPrompt:
+    id: int
+    indicator: str
+    body: str
+
+
+# -- schedules -------------------------------------------------------------------------------
+
+
+def _schedule(row: ReflectionScheduleRow) -> Schedule:
+    return Schedule(
+        team_id=row.team_id,
+        weekday=row.weekday,
+        at_time=row.at_time,
+        indicators=tuple(row.indicators or ()),
+        mode=row.mode,
+        state=row.state,
+        skip_dates=tuple(row.skip_dates or ()),
+    )
+
+
+async def get_schedule(
+    session: AsyncSession, team_id: int, *, for_update: bool = False
+) -> Schedule | None:
+    stmt = select(ReflectionScheduleRow).where(ReflectionScheduleRow.team_id == team_id)
+    if for_update and session.get_bind().dialect.name == "postgresql":
+        stmt = stmt.with_for_update()
+    row = await session.scalar(stmt)
+    return _schedule(row) if row else None
+
+
+async def save_schedule(
+    session: AsyncSession,
+    team_id: int,
+    *,
+    weekday: int,
+    at_time: str,
+    indicators: Sequence[str],
+    mode: str,
+    by: int | None,
+    now: datetime,
+) -> None:
+    values = {
+        "team_id": team_id,
+        "weekday": weekday,
+        "at_time": at_time,
+        "indicators": list(indicators),
+        "mode": mode,
+        "state": "active",
+        "skip_dates": [],
+        "updated_by": by,
+        "updated_at": now,
+    }
+    stmt = insert_for(session, ReflectionScheduleRow).values(**values)
+    changed = ("weekday", "at_time", "indicators", "mode", "state", "updated_by", "updated_at")
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["team_id"], set_={k: stmt.excluded[k] for k in changed}
+    )
+    await session.execute(stmt)
+
+
+async def update_schedule(
+    session: AsyncSession, team_id: int, now: datetime, **changes: Any
+) -> None:
+    await session.execute(
+        update(ReflectionScheduleRow)
+        .where(ReflectionScheduleRow.team_id == team_id)
+        .values(updated_at=now, **changes)
+    )
+
+
+async def active_schedules(session: AsyncSession) -> list[Schedule]:
+    rows = await session.scalars(
+        select(ReflectionScheduleRow).where(ReflectionScheduleRow.state != "off")
+    )
+    return [_schedule(r) for r in rows.all()]
+
+
+# -- rounds ----------------------------------------------------------------------------------
+
+
+def _round(row: ReflectionRoundRow) -> Round:
+    return Round(
+        id=row.id,
+        team_id=row.team_id,
+        round_key=row.round_key,
+        local_date=row.local_date,
+        indicator=row.indicator,
+        mode=row.mode,
+        state=row.state,
+        note=row.note,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+    )
+
+
+async def create_round(
+    session: AsyncSession,
+    *,
+    team_id: int,
+    round_key: str,
+    local_date: date,
+    indicator: str,
+    mode: str,
+    state: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    now: datetime,
+    note: str | None = None,
+) -> Round | None:
+    """The new round, or None when this occurrence already exists (it was created before)."""
+    inserted = await insert_ignore(
+        session,
+        ReflectionRoundRow,
+        {
+            "team_id": team_id,
+            "round_key": round_key,
+            "local_date": local_date,
+            "indicator": indicator,
+            "mode": mode,
+            "state": state,
+            "note": note,
+            "opens_at": opens_at,
+            "closes_at": closes_at,
+            "created_at": now,
+        },
+        ["team_id", "round_key"],
+    )
+    if not inserted:
+        return None
+    row = await session.scalar(
+        select(ReflectionRoundRow).where(
+            ReflectionRoundRow.team_id == team_id, ReflectionRoundRow.round_key == round_key
+        )
+    )
+    assert row is not None
+    return _round(row)
+
+
+async def get_round(session: AsyncSession, round_id: int) -> Round | None:
+    row = await session.get(ReflectionRoundRow, round_id)
+    return _round(row) if row else None
+
+
+async def close_round(
+    session: AsyncSession, round_id: int, digest_ref: Mapping[str, Any] | None
+) -> bool:
+    result = await session.execute(
+        update(ReflectionRoundRow)
+        .where(ReflectionRoundRow.id == round_id, ReflectionRoundRow.state == OPEN)
+        .values(state=CLOSED, digest_ref=dict(digest_ref) if digest_ref else None)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def recent_rounds(
+    session: AsyncSession, team_id: int, *, since: date | None = None, limit: int = 200
+) -> list[Round]:
+    stmt = select(ReflectionRoundRow).where(ReflectionRoundRow.team_id == team_id)
+    if since is not None:
+        stmt = stmt.where(ReflectionRoundRow.local_date >= since)
+    rows = await session.scalars(stmt.order_by(ReflectionRoundRow.id.desc()).limit(limit))
+    return [_round(r) for r in rows.all()]
+
+
+# -- deliveries ------------------------------------------------------------------------------
+
+
+def _delivery(row: ReflectionDeliveryRow) -> Delivery:
+    return Delivery(
+        id=row.id,
+        round_id=row.round_id,
+        team_id=row.team_id,
+        member_id=row.member_id,
+        indicator=row.indicator,
+        prompt_id=row.prompt_id,
+        prompt_text=row.prompt_text,
+        due_at=row.due_at,
+        state=row.state,
+        sent_ref=row.sent_ref,
+    )
+
+
+_CHUNK = 500
+
+
+async def add_deliveries(
+    session: AsyncSession, round_id: int, rows: Sequence[Mapping[str, Any]]
+) -> dict[int, int]:
+    """Insert a round's deliveries in a few statements; returns member id -> delivery id."""
+    for start in range(0, len(rows), _CHUNK):
+        chunk = [{**r, "round_id": round_id} for r in rows[start : start + _CHUNK]]
+        await session.execute(
+            insert_for(session, ReflectionDeliveryRow)
+            .values(chunk)
+            .on_conflict_do_nothing(index_elements=["round_id", "member_id"])
+        )
+    found = await session.execute(
+        select(ReflectionDeliveryRow.member_id, ReflectionDeliveryRow.id).where(
+            ReflectionDeliveryRow.round_id == round_id
+        )
+    )
+    return {member_id: delivery_id for member_id, delivery_id in found.all()}
+
+
+async def recent_prompt_ids(
+    session: AsyncSession, team_id: int, member_ids: Iterable[int], *, rounds: int = 30
+) -> dict[int, list[str]]:
+    """Each member's prompt ids in the team's last ``rounds`` rounds, most recent first."""
+    last_rounds = (
+        select(ReflectionRoundRow.id)
+        .where(ReflectionRoundRow.team_id == team_id)
+        .order_by(ReflectionRoundRow.id.desc())
+        .limit(rounds)
+        .scalar_subquery()
+    )
+    ids = list(member_ids)
+    found: dict[int, list[str]] = {m: [] for m in ids}
+    if not ids:
+        return found
+    rows = await session.execute(
+        select(ReflectionDeliveryRow.member_id, ReflectionDeliveryRow.prompt_id)
+        .where(
+            ReflectionDeliveryRow.round_id.in_(last_rounds),
+            ReflectionDeliveryRow.member_id.in_(ids),
+        )
+        .order_by(ReflectionDeliveryRow.id.desc())
+    )
+    for member_id, prompt_id in rows.all():
+        found.setdefault(member_id, []).append(prompt_id)
+    return found
+
+
+async def get_delivery(session: AsyncSession, delivery_id: int) -> Delivery | None:
+    row = await session.get(ReflectionDeliveryRow, delivery_id)
+    return _delivery(row) if row else None
+
+
+async def delivery_state(session: AsyncSession, delivery_id: int) -> str | None:
+    return await session.scalar(
+        select(ReflectionDeliveryRow.state).where(ReflectionDeliveryRow.id == delivery_id)
+    )
+
+
+async def set_delivery_state(
+    session: AsyncSession,
+    delivery_id: int,
+    state: str,
+    *,
+    only_from: Sequence[str],
+    **values: Any,
+) -> bool:
+    """Move a delivery to ``state`` if it is in one of ``only_from``; True if it moved."""
+    result = await session.execute(
+        update(ReflectionDeliveryRow)
+        .where(ReflectionDeliveryRow.id == delivery_id, ReflectionDeliveryRow.state.in_(only_from))
+        .values(state=state, **values)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def first_delivery(session: AsyncSession, round_id: int) -> Delivery | None:
+    row = await session.scalar(
+        select(ReflectionDeliveryRow)
+        .where(ReflectionDeliveryRow.round_id == round_id)
+        .order_by(ReflectionDeliveryRow.id)
+        .limit(1)
+    )
+    return _delivery(row) if row else None
+
+
+async def set_round_deliveries(
+    session: AsyncSession, round_id: int, state: str, **values: Any
+) -> int:
+    """Move every still-pending delivery of a round (a prompt posted in the channel)."""
+    result = await session.execute(
+        update(ReflectionDeliveryRow)
+        .where(ReflectionDeliveryRow.round_id == round_id, ReflectionDeliveryRow.state == PENDING)
+        .values(state=state, **values)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def mark_reminded(session: AsyncSession, delivery_id: int, now: datetime) -> None:
+    await session.execute(
+        update(ReflectionDeliveryRow)
+        .where(ReflectionDeliveryRow.id == delivery_id)
+        .values(reminded_at=now)
+    )
+
+
+async def open_deliveries(session: AsyncSession, member_id: int) -> list[Delivery]:
+    """Prompts this member got whose round is still open and that they haven't answered."""
+    rows = await session.scalars(
+        select(ReflectionDeliveryRow)
+        .join(ReflectionRoundRow, ReflectionRoundRow.id == ReflectionDeliveryRow.round_id)
+        .where(
+            ReflectionDeliveryRow.member_id == member_id,
+            ReflectionDeliveryRow.state == SENT,
+            ReflectionRoundRow.state == OPEN,
+        )
+        .order_by(ReflectionDeliveryRow.id.desc())
+    )
+    return [_delivery(r) for r in rows.all()]
+
+
+async def next_delivery(session: AsyncSession, member_id: int, now: datetime) -> Delivery | None:
+    row = await session.scalar(
+        select(ReflectionDeliveryRow)
+        .where(
+            ReflectionDeliveryRow.member_id == member_id,
+            ReflectionDeliveryRow.state == PENDING,
+            ReflectionDeliveryRow.due_at > now,
+        )
+        .order_by(ReflectionDeliveryRow.due_at)
+        .limit(1)
+    )
+    return _delivery(row) if row else None
+
+
+async def participation(session: AsyncSession, round_id: int) -> Participation:
+    rows = await session.execute(
+        select(ReflectionDeliveryRow.state, func.count())
+        .where(ReflectionDeliveryRow.round_id == round_id)
+        .group_by(ReflectionDeliveryRow.state)
+    )
+    counts = {state: int(n) for state, n in rows.all()}
+    answered = await session.scalar(
+        select(func.count())
+        .select_from(ReflectionAnswerRow)
+        .where(ReflectionAnswerRow.round_id == round_id)
+    )
+    return Participation(
+        reached=sum(counts.get(s, 0) for s in REACHED),
+        answered=int(answered or 0),
+        passed=counts.get(PASSED, 0),
+    )
+
+
+# -- answers ---------------------------------------------------------------------------------
+
+
+async def save_answer(
+    session: AsyncSession, delivery: Delivery, body: str, share: str, now: datetime
+) -> int:
+    """Store (or replace) the member's answer to this delivery; returns the answer id."""
+    stmt = insert_for(session, ReflectionAnswerRow).values(
+        delivery_id=delivery.id,
+        round_id=delivery.round_id,
+        team_id=delivery.team_id,
+        member_id=delivery.member_id,
+        indicator=delivery.indicator,
+        body=body,
+        share=share,
+        created_at=now,
+        updated_at=now,
+    )
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["delivery_id"],
+        set_={"body": stmt.excluded.body, "share": stmt.excluded.share, "updated_at": now},
+    )
+    await session.execute(stmt)
+    await set_delivery_state(session, delivery.id, ANSWERED, only_from=(SENT, PASSED, ANSWERED))
+    answer_id = await session.scalar(
+        select(ReflectionAnswerRow.id).where(ReflectionAnswerRow.delivery_id == delivery.id)
+    )
+    assert answer_id is not None
+    return answer_id
+
+
+async def member_answers(session: AsyncSession, member_id: int, limit: int = 20) -> list[MyAnswer]:
+    """A member's own answers, newest first (their text: only ever for that member)."""
+    rows = await session.execute(
+        select(ReflectionAnswerRow, ReflectionDeliveryRow.prompt_text)
+        .join(ReflectionDeliveryRow, ReflectionDeliveryRow.id == ReflectionAnswerRow.delivery_id)
+        .where(ReflectionAnswerRow.member_id == member_id)
+        .order_by(ReflectionAnswerRow.id.desc())
+        .limit(limit)
+    )
+    return [
+        MyAnswer(a.id, a.delivery_id, a.indicator, prompt, a.body, a.share, a.created_at)
+        for a, prompt in rows.all()
+    ]
+
+
+async def delete_answer(session: AsyncSession, answer_id: int, member_id: int) -> bool:
+    """Delete one of the member's own answers; False if it isn't theirs (or is gone)."""
+    delivery_id = await session.scalar(
+        select(ReflectionAnswerRow.delivery_id).where(
+            ReflectionAnswerRow.id == answer_id, ReflectionAnswerRow.member_id == member_id
+        )
+    )
+    if delivery_id is None:
+        return False
+    await session.execute(delete(ReflectionAnswerRow).where(ReflectionAnswerRow.id == answer_id))
+    await set_delivery_state(session, delivery_id, SENT, only_from=(ANSWERED,))
+    return True
+
+
+async def set_share(session: AsyncSession, answer_id: int, member_id: int, share: str) -> bool:
+    result = await session.execute(
+        update(ReflectionAnswerRow)
+        .where(ReflectionAnswerRow.id == answer_id, ReflectionAnswerRow.member_id == member_id)
+        .values(share=share)
+    )
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def delivery_in_round(
+    session: AsyncSession, round_id: int, member_id: int
+) -> Delivery | None:
+    row = await session.scalar(
+        select(ReflectionDeliveryRow).where(
+            ReflectionDeliveryRow.round_id == round_id,
+            ReflectionDeliveryRow.member_id == member_id,
+        )
+    )
+    return _delivery(row) if row else None
+
+
+async def shared_answers(session: AsyncSession, round_id: int) -> list[SharedAnswer]:
+    """What the team may read: answers shared with names, and anonymous ones when safe."""
+    answered = await session.scalar(
+        select(func.count())
+        .select_from(ReflectionAnswerRow)
+        .where(ReflectionAnswerRow.round_id == round_id)
+    )
+    shares = [TEAM, ANON] if int(answered or 0) >= ANON_MINIMUM else [TEAM]
+    rows = await session.execute(
+        select(ReflectionAnswerRow.indicator, ReflectionAnswerRow.body, ReflectionAnswerRow.share)
+        .add_columns(MemberRow.display_name)
+        .join(MemberRow, MemberRow.id == ReflectionAnswerRow.member_id)
+        .where(ReflectionAnswerRow.round_id == round_id, ReflectionAnswerRow.share.in_(shares))
+        .order_by(ReflectionAnswerRow.indicator, ReflectionAnswerRow.share.desc())
+    )
+    out = [
+        SharedAnswer(indicator, body, name if share == TEAM else None)
+        for indicator, body, share, name in rows.all()
+    ]
+    # Anonymous answers come in no stored order, so their position never hints at who wrote them.
+    return sorted(out, key=lambda a: (a.indicator, a.author is None, a.author or a.body))
+
+
+async def coverage(session: AsyncSession, team_id: int, since: date) -> dict[str, tuple[int, int]]:
+    """indicator -> (rounds that asked about it, answers to it) since ``since``; counts only."""
+    rounds = await session.execute(
+        select(ReflectionRoundRow.indicator, func.count())
+        .where(
+            ReflectionRoundRow.team_id == team_id,
+            ReflectionRoundRow.local_date >= since,
+            ReflectionRoundRow.state != SKIPPED,
+        )
+        .group_by(ReflectionRoundRow.indicator)
+    )
+    answers = await session.execute(
+        select(ReflectionAnswerRow.indicator, func.count())
+        .join(ReflectionRoundRow, ReflectionRoundRow.id == ReflectionAnswerRow.round_id)
+        .where(ReflectionAnswerRow.team_id == team_id, ReflectionRoundRow.local_date >= since)
+        .group_by(ReflectionAnswerRow.indicator)
+    )
+    out: dict[str, tuple[int, int]] = {code: (int(n), 0) for code, n in rounds.all()}
+    for code, n in answers.all():
+        out[code] = (out.get(code, (0, 0))[0], int(n))
+    return out
+
+
+# -- teams' own prompts ----------------------------------------------------------------------
+
+
+async def add_prompt(
+    session: AsyncSession, team_id: int, indicator: str, body: str, by: int, now: datetime
+) -> int:
+    row = ReflectionPromptRow(
+        team_id=team_id, indicator=indicator, body=body, created_by=by, created_at=now
+    )
+    session.add(row)
+    await session.flush()
+    return row.id
+
+
+async def team_prompts(session: AsyncSession, team_id: int) -> list[TeamPrompt]:
+    rows = await session.scalars(
+        select(ReflectionPromptRow)
+        .where(ReflectionPromptRow.team_id == team_id)
+        .order_by(ReflectionPromptRow.indicator, ReflectionPromptRow.id)
+    )
+    return [TeamPrompt(r.id, r.indicator, r.body) for r in rows.all()]
+
+
+async def remove_prompt(session: AsyncSession, team_id: int, prompt_id: int) -> bool:
+    result = await session.execute(
+        delete(ReflectionPromptRow).where(
+            ReflectionPromptRow.id == prompt_id, ReflectionPromptRow.team_id == team_id
+        )
+    )
+    return bool(getattr(result, "rowcount", 0))
