@@ -118,7 +118,7 @@ def digest_message(
             )
             blocks.append(ListBlock(items, heading=f"Shared with the team: {label(code)}"))
     else:
-        blocks.append(Section(text("Nobody shared an answer this time; that's fine.")))
+        blocks.append(Section(text("No answers to show the team this time; that's fine.")))
     if counts.answered < ANON_MINIMUM:
         blocks.append(
             Section(
