@@ -15,6 +15,7 @@ from bot.clock import FakeClock
 from bot.events import ConversationKind, ConversationRef, MemberRef
 from bot.messages import OutMessage
 from bot.ports import Adapter, Messenger, RateLimited, SentMessage
+from bot.reflection.calendar import SchoolCalendar
 from storage import identity
 from storage.db import Database
 from storage.identity import Member, Team
@@ -157,3 +158,31 @@ def messages_seen_by(lines: Sequence[str], name: str) -> list[str]:
         else:
             current = None
     return seen
+
+
+def said(lines: Sequence[str]) -> str:
+    """Console output as one line of text, so assertions don't depend on line wrapping."""
+    parts = [line[4:] if line.startswith("  | ") else line for line in lines]
+    return re.sub(r"\s+", " ", " ".join(parts))
+
+
+async def only_team(bot: PlcBot) -> Team:
+    """The one team a console test created."""
+    from sqlalchemy import select
+
+    from storage.models import TeamRow
+
+    async with bot.db.read() as session:
+        team_id = await session.scalar(select(TeamRow.id))
+        assert team_id is not None
+        team = await identity.get_team(session, team_id)
+    assert team is not None
+    return team
+
+
+def calendar_of(bot: PlcBot) -> SchoolCalendar:
+    from bot.reflection import ReflectionsFeature
+
+    feature = bot.feature(ReflectionsFeature)
+    assert isinstance(feature, ReflectionsFeature)
+    return feature.calendar

@@ -28,13 +28,20 @@ def test_every_indicator_has_three_prompts_and_a_next_step() -> None:
     [
         (lambda t: t.replace("  C5:", "  Z9:"), "unknown indicator"),
         (lambda t: t.replace("id: A1.2\n", "id: A1.1\n"), "appears twice"),
-        (lambda t: t.replace("        step: true\n        text: Pick one", "        text: Pick one"), "A1 has no next-step"),
+        (
+            lambda t: t.replace(
+                "        step: true\n        text: Pick one", "        text: Pick one"
+            ),
+            "A1 has no next-step",
+        ),
         (lambda t: t.replace("version: 1", "version: [1"), "not valid YAML"),
         (lambda t: t.replace("id: B2.3", "id: C2.9"), "should start with B2."),
     ],
 )
 def test_a_broken_bank_stops_start_up_with_its_reason(
-    tmp_path: Path, change, complaint: str  # type: ignore[no-untyped-def]
+    tmp_path: Path,
+    change,
+    complaint: str,  # type: ignore[no-untyped-def]
 ) -> None:
     broken = tmp_path / "prompts.yaml"
     broken.write_text(change(BANK_FILE.read_text()))
