@@ -40,8 +40,10 @@ def parse_share(word: str) -> str:
 
 def _id(word: str, what: str) -> int:
     cleaned = word.strip().lstrip("#")
+    if not cleaned:
+        raise UserError(f"Say which {what}, by its number (/reflect mine lists your answers).")
     if not cleaned.isdigit() or len(cleaned) > 12:
-        raise UserError(f"{word!r} isn't a {what} number; it is the number shown with it.")
+        raise UserError(f"{word!r} isn't a number; use the number shown with the {what}.")
     return int(cleaned)
 
 
@@ -204,7 +206,7 @@ class Answers:
         )
 
     async def delete(self, turn: Turn, args: str) -> None:
-        await self._delete(turn, _id(args or "?", "answer"))
+        await self._delete(turn, _id(args, "answer"))
 
     async def delete_pressed(self, turn: Turn) -> None:
         await self._delete(turn, _id(turn.action.value, "answer"))
@@ -218,8 +220,10 @@ class Answers:
 
     async def share(self, turn: Turn, args: str) -> None:
         word, rest = first_word(args)
-        answer_id = _id(word or "?", "answer")
-        share = parse_share(rest or "?")
+        answer_id = _id(word, "answer")
+        if not rest.strip():
+            raise UserError("Say who may read it: /reflect share N private, team or anon.")
+        share = parse_share(rest)
         async with self.core.db.write() as session:
             changed = await repo.set_share(session, answer_id, turn.member.id, share)
         if not changed:

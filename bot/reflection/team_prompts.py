@@ -19,7 +19,7 @@ def _code(word: str) -> str:
     code = word.strip().upper()
     if code not in BY_CODE:
         raise UserError(
-            f"{word!r} isn't an indicator code; they run A1-A5, B1-B4 and C1-C5 "
+            f"{code!r} isn't an indicator code; they run A1-A5, B1-B4 and C1-C5 "
             "(/reflect indicators lists them)."
         )
     return code
