@@ -8,7 +8,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from bot.app import PlcBot
 from bot.clock import FakeClock
@@ -79,6 +79,7 @@ class RecordingMessenger(Messenger):
     async def post_direct(
         self, member: MemberRef, message: OutMessage, via: ConversationRef | None = None
     ) -> SentMessage:
+        await asyncio.sleep(0)  # a real platform call yields to other work
         if member.user_id in self.rate_limit_once:
             self.rate_limit_once.discard(member.user_id)
             raise RateLimited(5)
@@ -186,3 +187,41 @@ def calendar_of(bot: PlcBot) -> SchoolCalendar:
     feature = bot.feature(ReflectionsFeature)
     assert isinstance(feature, ReflectionsFeature)
     return feature.calendar
+
+
+async def set_schedule(
+    bot: PlcBot,
+    team: Team,
+    *,
+    weekday: int,
+    at_time: str,
+    first_day: date,
+    indicators: tuple[str, ...] = ("B3",),
+) -> None:
+    """What ``/reflect schedule`` stores and plans, for tests that have no console."""
+    from bot.reflection import ReflectionsFeature
+    from storage import reflections
+
+    feature = bot.feature(ReflectionsFeature)
+    assert isinstance(feature, ReflectionsFeature)
+    async with bot.db.write() as session:
+        await reflections.save_schedule(
+            session,
+            team.id,
+            weekday=weekday,
+            at_time=at_time,
+            indicators=indicators,
+            mode="dm",
+            by=None,
+            now=bot.core.clock.now(),
+        )
+        schedule = await reflections.get_schedule(session, team.id)
+        assert schedule is not None
+        await feature.rounds.plan_next(session, team, schedule, first_day)
+
+
+async def tick(bot: PlcBot, clock: FakeClock, until: datetime, step: timedelta) -> None:
+    """Move the clock in steps, running what comes due, as a running bot would."""
+    while clock.now() < until:
+        clock.advance(min(step, until - clock.now()))
+        await bot.scheduler.run_due()
