@@ -1,5 +1,6 @@
 """Managing the schedule, channel mode, a team's own prompts and the home view, by console."""
 
+import itertools
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -102,7 +103,7 @@ async def test_a_teams_own_prompts_join_the_rotation(sqlite_url: str, clock: Fak
             block = "\n".join(lines).split("DM to Ben <plcbot>")[1].split("Linked to")[0]
             texts.append(re.sub(r"\s+", " ", block.replace("  | ", " ")).strip())
             await tick(console, datetime(2026, 12, 4, 12, 0, tzinfo=UTC) + timedelta(weeks=week))
-        assert all(a != b for a, b in zip(texts, texts[1:], strict=False))
+        assert all(a != b for a, b in itertools.pairwise(texts))
         assert any("surprised you most" in t for t in texts)
         removed = said(
             await console.say("/reflect prompts remove t1", "/reflect prompts remove t1")
