@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import MemberRow
@@ -351,6 +351,30 @@ async def delivery_state(session: AsyncSession, delivery_id: int) -> str | None:
     return await session.scalar(
         select(ReflectionDeliveryRow.state).where(ReflectionDeliveryRow.id == delivery_id)
     )
+
+
+async def delivery_states(session: AsyncSession, ids: Sequence[int]) -> dict[int, str]:
+    rows = await session.execute(
+        select(ReflectionDeliveryRow.id, ReflectionDeliveryRow.state).where(
+            ReflectionDeliveryRow.id.in_(list(ids))
+        )
+    )
+    return {delivery_id: state for delivery_id, state in rows.all()}
+
+
+async def record_sent_many(
+    session: AsyncSession, sent: Sequence[tuple[int, Mapping[str, Any]]], now: datetime
+) -> None:
+    """Mark many deliveries sent in one transaction (one statement, many parameter sets)."""
+    if not sent:
+        return
+    table = cast(Table, ReflectionDeliveryRow.__table__)
+    stmt = (
+        update(table)
+        .where(table.c.id == bindparam("delivery_id"), table.c.state == PENDING)
+        .values(state=SENT, sent_at=now, sent_ref=bindparam("ref"))
+    )
+    await session.execute(stmt, [{"delivery_id": d, "ref": dict(ref)} for d, ref in sent])
 
 
 async def set_delivery_state(

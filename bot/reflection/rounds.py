@@ -14,19 +14,24 @@ straight after the platform answers, in a one-row UPDATE, to keep that window to
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Core
+from bot.events import ConversationRef, MemberRef
 from bot.indicators import INDICATORS
-from bot.outbox import sent_to_json
+from bot.outbox import conversation_ref, sent_to_json
 from bot.ports import DeliveryError, RateLimited
 from bot.reflection import messages
 from bot.reflection.bank import Prompt, PromptBank
+from bot.reflection.batching import GroupCall
 from bot.reflection.calendar import SchoolCalendar
 from bot.reflection.config import ReflectionConfig
 from bot.reflection.rotation import pick_indicator, pick_prompt
@@ -67,6 +72,8 @@ class Rounds:
         self.calendar = calendar
         self.bank = bank
         self.config = config
+        self._check = GroupCall(self._check_many)
+        self._record = GroupCall(self._record_many)
 
     def register(self) -> None:
         s = self.core.scheduler
@@ -242,7 +249,10 @@ class Rounds:
             )
         ids = await repo.add_deliveries(session, created.id, rows)
         people = {tm.member.id: tm.member for tm in members}
-        await self._schedule_jobs(session, team, created, ids, due, people, view, day, at_time)
+        by_member = {r["member_id"]: r for r in rows}
+        await self._schedule_jobs(
+            session, team, created, ids, due, people, by_member, view, day, at_time
+        )
         return Opened(created)
 
     async def _schedule_jobs(
@@ -253,6 +263,7 @@ class Rounds:
         ids: dict[int, int],
         due: dict[int, datetime],
         people: dict[int, Member],
+        rows: Mapping[int, Mapping[str, Any]],
         view: SchoolDays,
         day: date,
         at_time: str | None,
@@ -277,7 +288,7 @@ class Rounds:
                     NewJob(
                         f"reflect:send:{delivery_id}",
                         due[member_id],
-                        {"delivery_id": delivery_id},
+                        self._send_payload(team, people[member_id], delivery_id, rows[member_id]),
                         due[member_id] + grace,
                     )
                     for member_id, delivery_id in ids.items()
@@ -312,6 +323,22 @@ class Rounds:
             payload={"round_id": opened.id},
             replace=False,
         )
+
+    def _send_payload(
+        self, team: Team, member: Member, delivery_id: int, row: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        return {
+            "delivery_id": delivery_id,
+            "member_id": member.id,
+            "team_id": team.id,
+            "platform": member.platform,
+            "workspace": member.workspace_external_id,
+            "user_id": member.user_id,
+            "name": member.display_name,
+            "zone": self.core.zone_for(member, team).key,
+            "indicator": row["indicator"],
+            "prompt": row["prompt_text"],
+        }
 
     def _closing_time(
         self,
@@ -366,31 +393,57 @@ class Rounds:
         today = self.core.clock.now().astimezone(self.core.zone_for(member, team)).date()
         return (await self.calendar.view(team.id)).why_quiet(today)
 
+    async def _check_many(
+        self, keys: Sequence[tuple[int, int]]
+    ) -> dict[tuple[int, int], tuple[str, ConversationRef | None]]:
+        """For (delivery, member) pairs: the delivery's state and the member's known DM."""
+        async with self.core.db.read() as session:
+            states = await repo.delivery_states(session, [d for d, _ in keys])
+            directs = await identity.direct_conversations(session, [m for _, m in keys])
+        return {
+            (d, m): (states[d], conversation_ref(directs[m]) if m in directs else None)
+            for d, m in keys
+            if d in states
+        }
+
+    async def _record_many(self, sent: Sequence[tuple[int, str]]) -> dict[tuple[int, str], bool]:
+        # The duplicate window closes here: from the platform's answer to this commit.
+        async with self.core.db.write() as session:
+            await repo.record_sent_many(
+                session, [(d, json.loads(ref)) for d, ref in sent], self.core.clock.now()
+            )
+        return dict.fromkeys(sent, True)
+
     async def _on_send(self, job: Job) -> None:
-        delivery_id = int(job.payload["delivery_id"])
-        loaded = await self._load(delivery_id)
-        if loaded is None:
-            return
-        delivery, member, team = loaded
-        if delivery.state != repo.PENDING:
+        """One member's prompt: check, send, record. Payload: everything needed to send."""
+        p = job.payload
+        delivery_id, member_id = int(p["delivery_id"]), int(p["member_id"])
+        found = await self._check((delivery_id, member_id))
+        if found is None or found[0] != repo.PENDING:
             return  # sent already (by a replica whose lease ran out), or skipped
-        quiet = await self._quiet_for(member, team)
+        via = found[1]
+        today = self.core.clock.now().astimezone(ZoneInfo(str(p["zone"]))).date()
+        quiet = (await self.calendar.view(int(p["team_id"]))).why_quiet(today)
         if quiet is not None:
             async with self.core.db.write() as session:
                 await repo.set_delivery_state(
                     session, delivery_id, repo.QUIET, only_from=(repo.PENDING,), error=quiet
                 )
             return
-        message = messages.prompt_message(delivery_id, delivery.indicator, delivery.prompt_text)
+        member = MemberRef(
+            str(p["platform"]), str(p["workspace"]), str(p["user_id"]), str(p["name"])
+        )
+        message = messages.prompt_message(delivery_id, str(p["indicator"]), str(p["prompt"]))
         try:
-            sent = await self.core.outbox.to_member(member, message)
+            messenger = self.core.outbox.messenger(member.platform)
+            sent = await messenger.post_direct(member, message, via)
         except RateLimited as exc:
             raise RetryLater(exc.retry_after, f"rate limited sending prompt {delivery_id}") from exc
         except DeliveryError as exc:
             log.warning(
                 "could not send a reflection prompt to %s (member %d): %s",
                 member.display_name,
-                member.id,
+                member_id,
                 exc,
             )
             async with self.core.db.write() as session:
@@ -402,19 +455,7 @@ class Rounds:
                     error=str(exc)[:500],
                 )
             return
-        await self._record_sent(delivery_id, sent_to_json(sent))
-
-    async def _record_sent(self, delivery_id: int, ref: dict[str, Any]) -> None:
-        # The duplicate window closes here: from the platform's answer to this commit.
-        async with self.core.db.write() as session:
-            await repo.set_delivery_state(
-                session,
-                delivery_id,
-                repo.SENT,
-                only_from=(repo.PENDING,),
-                sent_at=self.core.clock.now(),
-                sent_ref=ref,
-            )
+        await self._record((delivery_id, json.dumps(sent_to_json(sent), sort_keys=True)))
 
     async def _on_send_expired(self, job: Job) -> None:
         async with self.core.db.write() as session:
