@@ -106,43 +106,36 @@ class NewJob:
     not_after: datetime | None = None
 
 
-# Rows per INSERT: SQLite allows 32,766 bound values per statement; a job row binds 8.
-_CHUNK = 1000
-
-
 async def schedule_many(
     session: AsyncSession, *, kind: str, jobs: Sequence[NewJob], now: datetime
 ) -> int:
-    """Create many jobs of one kind in a few statements; keys that exist are left alone.
+    """Create many jobs of one kind at once; keys that exist are left alone.
 
-    For fan-out (a prompt to every member of a team): one multi-row INSERT per chunk instead
-    of a statement per job. Returns how many were created.
+    For fan-out (a prompt to every member of a team): one statement with many parameter sets,
+    which SQLAlchemy sends as batched multi-row INSERTs. Returns how many were created.
     """
-    created = 0
-    for start in range(0, len(jobs), _CHUNK):
-        chunk = jobs[start : start + _CHUNK]
-        stmt = (
-            insert_for(session, JobRow)
-            .values(
-                [
-                    {
-                        "kind": kind,
-                        "key": job.key,
-                        "due_at": job.due_at,
-                        "not_after": job.not_after,
-                        "payload": dict(job.payload),
-                        "state": PENDING,
-                        "attempts": 0,
-                        "created_at": now,
-                    }
-                    for job in chunk
-                ]
-            )
-            .on_conflict_do_nothing(index_elements=["key"])
-        )
-        result = await session.execute(stmt)
-        created += int(getattr(result, "rowcount", 0) or 0)
-    return created
+    if not jobs:
+        return 0
+    stmt = (
+        insert_for(session, JobRow)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(JobRow.id)
+    )
+    rows = [
+        {
+            "kind": kind,
+            "key": job.key,
+            "due_at": job.due_at,
+            "not_after": job.not_after,
+            "payload": dict(job.payload),
+            "state": PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for job in jobs
+    ]
+    result = await session.execute(stmt, rows)
+    return len(result.all())
 
 
 async def cancel(session: AsyncSession, key: str, now: datetime) -> None:
@@ -217,6 +210,19 @@ async def finish(
         .values(state=state, finished_at=now, lease_until=None, last_error=error)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def finish_many(
+    session: AsyncSession, job_ids: Sequence[int], *, owner: str, now: datetime
+) -> set[int]:
+    """Record many jobs as done in one statement; returns the ids this owner still held."""
+    result = await session.execute(
+        update(JobRow)
+        .where(JobRow.id.in_(list(job_ids)), JobRow.lease_owner == owner, JobRow.state == RUNNING)
+        .values(state=DONE, finished_at=now, lease_until=None, last_error=None)
+        .returning(JobRow.id)
+    )
+    return set(result.scalars().all())
 
 
 async def retry_later(

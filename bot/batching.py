@@ -1,10 +1,10 @@
 """Group calls: many concurrent callers, one database round trip.
 
-A round sends hundreds of prompts at once, each in its own job. Opening a session per prompt
-to check its state and then again to record it costs more than the send itself, so callers
-that arrive while a call is running wait for the next one, which serves them all together
-(the "group commit" databases use for their logs). The first caller never waits for others:
-a lone prompt is checked and recorded at once, which keeps the duplicate window small.
+Fan-out work (a prompt to every member of a team) runs hundreds of small jobs at once. Opening
+a session per job to check it, record it and finish it costs more than the send itself, so
+callers that arrive while a call is running wait for the next one, which serves them all
+together (the "group commit" databases use for their logs). The first caller never waits for
+others: a lone job is checked and recorded at once, which keeps windows for duplicates small.
 """
 
 from __future__ import annotations
