@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import MemberRow
+from storage.models import MemberRow, TeamMemberRow
 from storage.reflection_models import (
     ReflectionAnswerRow,
     ReflectionDeliveryRow,
@@ -187,6 +187,17 @@ async def active_schedules(session: AsyncSession) -> list[Schedule]:
     return [_schedule(r) for r in rows.all()]
 
 
+async def member_timezones(session: AsyncSession, team_id: int) -> set[str | None]:
+    """The distinct profile time zones of a team's active members (None: not known)."""
+    rows = await session.scalars(
+        select(MemberRow.timezone)
+        .join(TeamMemberRow, TeamMemberRow.member_id == MemberRow.id)
+        .where(TeamMemberRow.team_id == team_id, TeamMemberRow.active.is_(True))
+        .distinct()
+    )
+    return set(rows.all())
+
+
 # -- rounds ----------------------------------------------------------------------------------
 
 
@@ -292,19 +303,16 @@ def _delivery(row: ReflectionDeliveryRow) -> Delivery:
     )
 
 
-_CHUNK = 500
-
-
 async def add_deliveries(
     session: AsyncSession, round_id: int, rows: Sequence[Mapping[str, Any]]
 ) -> dict[int, int]:
-    """Insert a round's deliveries in a few statements; returns member id -> delivery id."""
-    for start in range(0, len(rows), _CHUNK):
-        chunk = [{**r, "round_id": round_id} for r in rows[start : start + _CHUNK]]
+    """Insert a round's deliveries in one batched statement; returns member id -> delivery id."""
+    if rows:
         await session.execute(
-            insert_for(session, ReflectionDeliveryRow)
-            .values(chunk)
-            .on_conflict_do_nothing(index_elements=["round_id", "member_id"])
+            insert_for(session, ReflectionDeliveryRow).on_conflict_do_nothing(
+                index_elements=["round_id", "member_id"]
+            ),
+            [{**r, "round_id": round_id} for r in rows],
         )
     found = await session.execute(
         select(ReflectionDeliveryRow.member_id, ReflectionDeliveryRow.id).where(

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.batching import GroupCall
 from bot.context import Core
 from bot.events import ConversationRef, MemberRef
 from bot.indicators import INDICATORS
@@ -31,7 +32,6 @@ from bot.outbox import conversation_ref, sent_to_json
 from bot.ports import DeliveryError, RateLimited
 from bot.reflection import messages
 from bot.reflection.bank import Prompt, PromptBank
-from bot.reflection.batching import GroupCall
 from bot.reflection.calendar import SchoolCalendar
 from bot.reflection.config import ReflectionConfig
 from bot.reflection.rotation import pick_indicator, pick_prompt
@@ -91,8 +91,10 @@ class Rounds:
         """Schedule the wake-up for the first occurrence on or after ``after``."""
         day = weekday_on_or_after(after, schedule.weekday)
         zones = {self.core.zone_for(None, team)}
-        for tm in await identity.team_members(session, team.id):
-            zones.add(self.core.zone_for(tm.member, team))
+        for name in await repo.member_timezones(session, team.id):
+            zone = _known_zone(name)
+            if zone is not None:
+                zones.add(zone)
         # Open when the first member's local time arrives (the earliest time zone).
         due = min(local_moment(day, schedule.at_time, zone) for zone in zones)
         round_key = f"w:{day.isoformat()}"
@@ -545,3 +547,10 @@ class Rounds:
             raise RetryLater(exc.retry_after, f"rate limited posting digest {round_id}") from exc
         async with self.core.db.write() as session:
             await repo.close_round(session, round_id, sent_to_json(sent))
+
+
+def _known_zone(name: str | None) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name) if name else None
+    except (KeyError, ValueError):  # a zone this machine doesn't know: Core.zone_for falls back
+        return None
