@@ -102,7 +102,7 @@ class ScheduleCommands:
         day = start + timedelta(days=(schedule.weekday - start.weekday()) % 7)
         if min(local_moment(day, schedule.at_time, z) for z in zones) <= now:
             day += timedelta(days=7)
-        return await self.rounds.plan_next(session, team, schedule, day)
+        return await self.rounds.plan_next(session, team, schedule, day, replace=True)
 
     async def schedule(self, turn: Turn, args: str) -> None:
         team = self._lead_team(turn, "set the reflection schedule")

@@ -86,9 +86,20 @@ class Rounds:
     # -- planning ----------------------------------------------------------------------------
 
     async def plan_next(
-        self, session: AsyncSession, team: Team, schedule: repo.Schedule, after: date
+        self,
+        session: AsyncSession,
+        team: Team,
+        schedule: repo.Schedule,
+        after: date,
+        *,
+        replace: bool = False,
     ) -> date:
-        """Schedule the wake-up for the first occurrence on or after ``after``."""
+        """Schedule the wake-up for the first occurrence on or after ``after``.
+
+        Chaining from one round to the next never replaces (the key makes it once per date);
+        a lead's change does (``replace``), so a wake-up cancelled by ``pause`` or by a new
+        time comes back. Opening twice is still harmless: the round itself is unique.
+        """
         day = weekday_on_or_after(after, schedule.weekday)
         zones = {self.core.zone_for(None, team)}
         for name in await repo.member_timezones(session, team.id):
@@ -105,7 +116,7 @@ class Rounds:
             due_at=due,
             payload={"team_id": team.id, "round_key": round_key, "day": day.isoformat()},
             not_after=due + self.config.grace,
-            replace=False,
+            replace=replace,
         )
         return day
 

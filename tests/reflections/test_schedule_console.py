@@ -132,3 +132,24 @@ async def test_home_shows_the_next_prompt_and_recent_reflections(
         home = await console.bot.home_for(ben)
     shown = str(home.blocks)
     assert "Small groups worked better today" in shown and "only you see these" in shown
+
+
+async def test_changing_or_pausing_the_schedule_within_a_week_keeps_the_round(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    async with running_console(sqlite_url, clock) as console:
+        await join(console, "ana", "ben")
+        await console.say(
+            "/as ana",
+            "/reflect schedule weekly thu 9:00",
+            "/reflect schedule weekly thu 10:00",
+            "/reflect pause",
+            "/reflect resume",
+        )
+        early = said(await tick(console, datetime(2026, 11, 26, 9, 30, tzinfo=UTC)))
+        assert "A moment to reflect" not in early
+        on_time = await tick(
+            console, datetime(2026, 11, 26, 10, 30, tzinfo=UTC), timedelta(minutes=30)
+        )
+    assert said(on_time).count("A moment to reflect") == 2
+    assert "[Thu 10:00] DM to" in "\n".join(on_time)
