@@ -28,7 +28,19 @@ class GroupCall(Generic[K, V]):
         self._waiting.setdefault(key, []).append(future)
         if self._worker is None:
             self._worker = asyncio.get_running_loop().create_task(self._drain())
+            self._worker.add_done_callback(self._ended)
         return await future
+
+    def _ended(self, worker: asyncio.Task[None]) -> None:
+        """A worker cancelled before it ever ran skipped its ``finally``: free its waiters."""
+        if self._worker is not worker:
+            return
+        self._worker = None
+        waiting, self._waiting = self._waiting, {}
+        for futures in waiting.values():
+            for future in futures:
+                if not future.done():
+                    future.cancel()
 
     async def _drain(self) -> None:
         batch: dict[K, list[asyncio.Future[V | None]]] = {}
