@@ -7,9 +7,11 @@ crash (when its lease runs out) or a 429 (after Retry-After); after downtime, wo
 more than ``PLCBOT_REFLECT_GRACE`` still goes out and older work is recorded as missed.
 
 The one window for a duplicate prompt is between the platform accepting the message and the
-commit that records it as sent (``_record_sent``): if the process dies in between, the job
-runs again after its lease expires and the member gets the prompt twice. The record is written
-straight after the platform answers, in a one-row UPDATE, to keep that window to milliseconds.
+commit that records it as sent (``_record_many``): if the process dies in between, the job
+runs again after its lease expires and that member gets the prompt twice. The record is
+written straight after the platform answers; prompts sent at the same moment share one
+UPDATE (a group commit), so the window is a few milliseconds, plus at most one other group's
+commit when many are in flight.
 """
 
 from __future__ import annotations

@@ -50,12 +50,14 @@ class RecordingMessenger(Messenger):
         *,
         rate_limit_once: set[str] | None = None,
         hang_after: int | None = None,
+        accept_then_hang: bool = False,
     ) -> None:
         self.clock = clock
         self.received = received
         self.name = name
         self.rate_limit_once = set(rate_limit_once or ())
         self.hang_after = hang_after
+        self.accept_then_hang = accept_then_hang  # the hang comes after the platform accepted
         self.hanging = asyncio.Event()  # set once a send hangs (the "process" is mid-send)
         self._sent = 0
         self._ids = 0
@@ -83,12 +85,16 @@ class RecordingMessenger(Messenger):
         if member.user_id in self.rate_limit_once:
             self.rate_limit_once.discard(member.user_id)
             raise RateLimited(5)
-        if self.hang_after is not None and self._sent >= self.hang_after:
+        hang = self.hang_after is not None and self._sent >= self.hang_after
+        if hang and not self.accept_then_hang:
             self.hanging.set()
             await asyncio.Event().wait()  # never answers: the process dies mid-send
         self._sent += 1
         self.received.directs.append((member.user_id, message, self.clock.now()))
         self.received.by_sender[self.name] += 1
+        if hang:
+            self.hanging.set()
+            await asyncio.Event().wait()  # accepted, but the process dies before recording it
         conversation = via or ConversationRef(
             PLATFORM, WORKSPACE, f"dm-{member.user_id}", ConversationKind.DIRECT
         )

@@ -252,3 +252,32 @@ async def test_a_bot_stopped_mid_round_is_taken_over_with_nothing_lost_or_double
     assert set(counts) == set(names) and set(counts.values()) == {1}
     assert platform.by_sender["survivor"] == 25
     assert states == {"sent": 40}
+
+
+async def test_the_only_duplicate_is_a_stop_between_the_platforms_answer_and_the_record(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """The documented window: the platform took the prompt, the process died before recording
+    it. That one member gets it twice after the takeover; nobody else is affected."""
+    platform = Platform()
+    names = [f"m{n:02d}" for n in range(10)]
+    crashing = RecordingMessenger(clock, platform, "crashing", hang_after=4, accept_then_hang=True)
+    first = with_platform(make_bot(sqlite_url, clock), crashing)
+    first.scheduler._limit = asyncio.Semaphore(1)
+    async with first.running():
+        team, _ = await seed_team(first.db, clock, names)
+        await set_schedule(first, team, weekday=0, at_time="10:00", first_day=date(2026, 11, 23))
+        clock.set(datetime(2026, 11, 23, 10, 0, tzinfo=UTC))
+        running = asyncio.create_task(first.scheduler.run_due())
+        await crashing.hanging.wait()
+        running.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+    in_window = platform.directs[-1][0]
+    survivor = with_platform(make_bot(sqlite_url, clock), RecordingMessenger(clock, platform, "s"))
+    async with survivor.running():
+        clock.advance(timedelta(minutes=3))
+        await survivor.scheduler.run_due()
+    counts = platform.prompt_counts()
+    assert set(counts) == set(names)
+    assert {u: n for u, n in counts.items() if n > 1} == {in_window: 2}
