@@ -113,10 +113,12 @@ class ReflectionsFeature(Feature):
 
     async def start(self) -> None:
         # Read the calendars at start-up (through the job, so one replica does it) and daily.
+        # Keyed by the start time, so a restart after changing PLCBOT_SCHOOL_CALENDAR reads the
+        # new calendar at once; the daily chain that follows is keyed by date (once a day).
         now = self.core.clock.now()
         await self.core.scheduler.schedule(
             kind=CALENDAR_JOB,
-            key=f"reflect:calendar:{now:%Y-%m-%d}",
+            key=f"reflect:calendar:start:{now.isoformat()}",
             due_at=now,
             replace=False,
         )

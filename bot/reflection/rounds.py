@@ -551,6 +551,10 @@ class Rounds:
             shared = await repo.shared_answers(session, round_id)
         if team is None:
             return
+        if counts.reached == 0:  # nobody got the prompt (it fell on a quiet day): no digest
+            async with self.core.db.write() as session:
+                await repo.close_round(session, round_id, None)
+            return
         digest = messages.digest_message(
             found.indicator, counts, shared, self.bank.follow_up(found.indicator)
         )
