@@ -17,16 +17,17 @@ from bot.parsing import clean_text, first_word
 from bot.reflection.messages import ANSWER_LIMIT, answer_form
 from bot.timefmt import day
 from bot.turn import Turn
+from storage import reflection_answers as answers_repo
 from storage import reflections as repo
 
 _SHARE_FLAG = re.compile(r"\s--share(?:=|\s+)(\S+)\s*$")
 SHARE_WORDS = {
-    "private": repo.PRIVATE,
-    "me": repo.PRIVATE,
-    "team": repo.TEAM,
-    "anon": repo.ANON,
-    "anonymous": repo.ANON,
-    "anonymously": repo.ANON,
+    "private": answers_repo.PRIVATE,
+    "me": answers_repo.PRIVATE,
+    "team": answers_repo.TEAM,
+    "anon": answers_repo.ANON,
+    "anonymous": answers_repo.ANON,
+    "anonymously": answers_repo.ANON,
 }
 ANSWERABLE = (repo.SENT, repo.PASSED, repo.ANSWERED)
 
@@ -49,9 +50,9 @@ def _id(word: str, what: str) -> int:
 
 def shared_text(share: str) -> str:
     return {
-        repo.PRIVATE: "kept private (only you can read it)",
-        repo.TEAM: "shared with your team, with your name",
-        repo.ANON: "shared with your team anonymously",
+        answers_repo.PRIVATE: "kept private (only you can read it)",
+        answers_repo.TEAM: "shared with your team, with your name",
+        answers_repo.ANON: "shared with your team anonymously",
     }[share]
 
 
@@ -73,12 +74,12 @@ class Answers:
     async def save(self, turn: Turn, delivery: repo.Delivery, raw: str, share: str) -> None:
         body = clean_text(raw, limit=ANSWER_LIMIT, what="answer")
         async with self.core.db.write() as session:
-            answer_id = await repo.save_answer(session, delivery, body, share, turn.now)
+            answer_id = await answers_repo.save_answer(session, delivery, body, share, turn.now)
             found = await repo.get_round(session, delivery.round_id)
         late = found is not None and found.state != repo.OPEN
         note = (
             " This round's digest has gone out already, so it stays just between us."
-            if late and share != repo.PRIVATE
+            if late and share != answers_repo.PRIVATE
             else ""
         )
         turn.reply(
@@ -92,7 +93,7 @@ class Answers:
 
     async def answer_command(self, turn: Turn, args: str) -> None:
         """``/reflect answer N TEXT [--share team|anon]`` or ``answer round R TEXT ...``."""
-        share = repo.PRIVATE
+        share = answers_repo.PRIVATE
         match = _SHARE_FLAG.search(" " + args)
         if match:
             share = parse_share(match.group(1))
@@ -157,12 +158,12 @@ class Answers:
             open_now = await repo.open_deliveries(session, turn.member.id)
         if not open_now:
             return False
-        await self.save(turn, open_now[0], event.text, repo.PRIVATE)
+        await self.save(turn, open_now[0], event.text, answers_repo.PRIVATE)
         return True
 
     async def mine(self, turn: Turn, _args: str) -> None:
         async with self.core.db.read() as session:
-            answers = await repo.member_answers(session, turn.member.id, limit=20)
+            answers = await answers_repo.member_answers(session, turn.member.id, limit=20)
         if not answers:
             turn.reply(
                 "You haven't answered a reflection prompt yet. When one arrives, your answers "
@@ -180,7 +181,11 @@ class Answers:
                     "\n",
                     a.body,
                 ),
-                {repo.PRIVATE: "private", repo.TEAM: "shared", repo.ANON: "anonymous"}[a.share],
+                {
+                    answers_repo.PRIVATE: "private",
+                    answers_repo.TEAM: "shared",
+                    answers_repo.ANON: "anonymous",
+                }[a.share],
             )
             for a in answers
         )
@@ -213,7 +218,7 @@ class Answers:
 
     async def _delete(self, turn: Turn, answer_id: int) -> None:
         async with self.core.db.write() as session:
-            gone = await repo.delete_answer(session, answer_id, turn.member.id)
+            gone = await answers_repo.delete_answer(session, answer_id, turn.member.id)
         if not gone:
             raise UserError(f"I can't find answer #{answer_id} among yours (/reflect mine).")
         turn.reply(f"Answer #{answer_id} is deleted for good.", private=True)
@@ -225,7 +230,7 @@ class Answers:
             raise UserError("Say who may read it: /reflect share N private, team or anon.")
         share = parse_share(rest)
         async with self.core.db.write() as session:
-            changed = await repo.set_share(session, answer_id, turn.member.id, share)
+            changed = await answers_repo.set_share(session, answer_id, turn.member.id, share)
         if not changed:
             raise UserError(f"I can't find answer #{answer_id} among yours (/reflect mine).")
         turn.reply(f"Answer #{answer_id} is now {shared_text(share)}.", private=True)

@@ -27,6 +27,7 @@ from bot.timefmt import when
 from bot.turn import Turn
 from storage import identity
 from storage import jobs as jobs_repo
+from storage import reflection_answers as answers_repo
 from storage import reflections as repo
 from storage.identity import Team
 
@@ -230,7 +231,7 @@ class ScheduleCommands:
             schedule = await repo.get_schedule(session, team.id)
             planned = await self._planned_day(session, team.id)
             rounds = await repo.recent_rounds(session, team.id, limit=3)
-            counts = [(r, await repo.participation(session, r.id)) for r in rounds]
+            counts = [(r, await answers_repo.participation(session, r.id)) for r in rounds]
         today = self._today(team)
         fields: list[Field] = []
         if schedule is None:
@@ -270,7 +271,7 @@ class ScheduleCommands:
         since = view.year[0] if view.year and view.year[0] <= today else today - timedelta(days=120)
         async with self.core.db.read() as session:
             schedule = await repo.get_schedule(session, team.id)
-            counts = await repo.coverage(session, team.id, since)
+            counts = await answers_repo.coverage(session, team.id, since)
         chosen = schedule.indicators if schedule else ALL_CODES
         shown = [i.code for i in INDICATORS if i.code in chosen or i.code in counts]
         bars = [

@@ -21,6 +21,7 @@ from bot.router import CommandSpec, Router, Subcommand
 from bot.timefmt import day as day_text
 from bot.timefmt import when
 from storage import jobs
+from storage import reflection_answers as answers_repo
 from storage import reflections as repo
 from storage.identity import Member
 from storage.jobs import Job
@@ -139,7 +140,7 @@ class ReflectionsFeature(Feature):
         async with self.core.db.read() as session:
             upcoming = await repo.next_delivery(session, member.id, now)
             open_now = await repo.open_deliveries(session, member.id)
-            recent = await repo.member_answers(session, member.id, limit=3)
+            recent = await answers_repo.member_answers(session, member.id, limit=3)
             planned = (
                 await jobs.pending_with_prefix(session, f"reflect:open:{member.last_team_id}:w:")
                 if member.last_team_id

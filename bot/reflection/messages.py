@@ -20,7 +20,7 @@ from bot.messages import (
     Strong,
     text,
 )
-from storage.reflections import ANON_MINIMUM, Participation, SharedAnswer
+from storage.reflection_answers import ANON_MINIMUM, Participation, SharedAnswer
 
 ANSWER_LIMIT = 3000
 SHARE_CHOICES = (

@@ -9,7 +9,7 @@ from bot.messages import ListBlock, ListItem, OutMessage, text
 from bot.parsing import clean_text, first_word
 from bot.reflection.bank import MAX_PROMPT_LENGTH, PromptBank
 from bot.turn import Turn
-from storage import reflections as repo
+from storage import reflection_answers as answers_repo
 
 EXAMPLE = "/reflect prompts add B3 What did a student teach you this week?"
 MAX_TEAM_PROMPTS = 200
@@ -44,7 +44,7 @@ class PromptCommands:
     async def _list(self, turn: Turn, args: str) -> None:
         team = turn.require_team()
         async with self.core.db.read() as session:
-            own = await repo.team_prompts(session, team.id)
+            own = await answers_repo.team_prompts(session, team.id)
         word = args.strip()
         if not word:
             items = tuple(ListItem(text(f"t{p.id} {p.indicator}: {p.body}")) for p in own)
@@ -78,9 +78,9 @@ class PromptCommands:
         if len(body) < 10:
             raise UserError("That prompt is very short; write it as a full question.")
         async with self.core.db.write() as session:
-            if len(await repo.team_prompts(session, team.id)) >= MAX_TEAM_PROMPTS:
+            if len(await answers_repo.team_prompts(session, team.id)) >= MAX_TEAM_PROMPTS:
                 raise UserError("This team has 200 prompts of its own; remove some first.")
-            prompt_id = await repo.add_prompt(
+            prompt_id = await answers_repo.add_prompt(
                 session, team.id, code, body, turn.member.id, turn.now
             )
         turn.reply(f"Added prompt t{prompt_id} to {label(code)}. It joins the rotation next round.")
@@ -92,7 +92,7 @@ class PromptCommands:
         if not raw.isdigit():
             raise UserError("Say which of your team's prompts, e.g. /reflect prompts remove t4.")
         async with self.core.db.write() as session:
-            gone = await repo.remove_prompt(session, team.id, int(raw))
+            gone = await answers_repo.remove_prompt(session, team.id, int(raw))
         if not gone:
             raise UserError(f"Your team has no prompt t{raw} (/reflect prompts lists them).")
         turn.reply(f"Prompt t{raw} removed. Answers already given to it stay with their authors.")
