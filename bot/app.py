@@ -26,6 +26,7 @@ from bot.messages import Block, OutMessage, Section, text
 from bot.outbox import Outbox
 from bot.ports import Adapter
 from bot.protocol import ProtocolsFeature
+from bot.reflection import ReflectionsFeature, SchoolCalendar
 from bot.router import Router
 from bot.scheduler import Scheduler
 from bot.settings import Settings
@@ -150,7 +151,8 @@ def build_app(
         identity=Identity(db, clock),
     )
     router = Router()
-    commitments = CommitmentsFeature(core)
+    school_calendar = SchoolCalendar(core)  # the QuietDays port, for every feature that sends
+    commitments = CommitmentsFeature(core, quiet_days=school_calendar)
     features: list[Feature] = [
         TeamFeature(core),
         # Open commitments come back at the start of a protocol session, and a session's next
@@ -158,6 +160,7 @@ def build_app(
         ProtocolsFeature(core, agenda=commitments, drafts=commitments),
         commitments,
         Housekeeping(core),
+        ReflectionsFeature(core, school_calendar),
     ]
     for feature in features:
         feature.install(router)

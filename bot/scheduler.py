@@ -18,17 +18,18 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.batching import GroupCall
 from bot.clock import Clock, FakeClock
 from storage import jobs as repo
 from storage.db import Database, after_commit
-from storage.jobs import Job
+from storage.jobs import Job, NewJob
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ class Scheduler:
         self._drain_lock = asyncio.Lock()
         self._wake_at: datetime | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        # Jobs that succeed together are recorded together: one transaction for a whole group.
+        self._finish_done = GroupCall(self._finish_done_many)
 
     # -- registration and scheduling ---------------------------------------------------------
 
@@ -111,6 +114,19 @@ class Scheduler:
             replace=replace,
         )
         after_commit(session, lambda: self.wake_at(due_at))
+
+    async def schedule_many_in(
+        self, session: AsyncSession, *, kind: str, jobs: Sequence[NewJob]
+    ) -> int:
+        """Schedule many jobs of one kind at once; keys that already exist are left alone."""
+        if kind not in self._kinds:
+            raise ValueError(f"no handler registered for job kind {kind!r}")
+        if not jobs:
+            return 0
+        created = await repo.schedule_many(session, kind=kind, jobs=jobs, now=self.clock.now())
+        first = min(job.due_at for job in jobs)
+        after_commit(session, lambda: self.wake_at(first))
+        return created
 
     async def schedule(self, **kwargs: Any) -> None:
         async with self.db.write() as session:
@@ -187,7 +203,11 @@ class Scheduler:
                     )
                     await self._retry(job, delay, _describe(exc))
             else:
-                await self._finish(job, repo.DONE, None)
+                if not await self._finish_done(job.id):
+                    log.warning(
+                        "job %s: lease was lost before it finished (another replica took it)",
+                        job.key,
+                    )
 
     async def _finish(self, job: Job, state: str, error: str | None) -> None:
         async with self.db.write() as session:
@@ -198,6 +218,11 @@ class Scheduler:
             log.warning(
                 "job %s: lease was lost before it finished (another replica took it)", job.key
             )
+
+    async def _finish_done_many(self, job_ids: Sequence[int]) -> dict[int, bool]:
+        async with self.db.write() as session:
+            kept = await repo.finish_many(session, job_ids, owner=self.owner, now=self.clock.now())
+        return {job_id: job_id in kept for job_id in job_ids}
 
     async def _retry(self, job: Job, delay: timedelta, error: str) -> None:
         due = self.clock.now() + delay

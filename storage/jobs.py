@@ -7,7 +7,7 @@ IMMEDIATE``) already makes the claim atomic within the one process that owns the
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -98,6 +98,46 @@ async def schedule(
     await session.execute(stmt)
 
 
+@dataclass(frozen=True, slots=True)
+class NewJob:
+    key: str
+    due_at: datetime
+    payload: Mapping[str, Any]
+    not_after: datetime | None = None
+
+
+async def schedule_many(
+    session: AsyncSession, *, kind: str, jobs: Sequence[NewJob], now: datetime
+) -> int:
+    """Create many jobs of one kind at once; keys that exist are left alone.
+
+    For fan-out (a prompt to every member of a team): one statement with many parameter sets,
+    which SQLAlchemy sends as batched multi-row INSERTs. Returns how many were created.
+    """
+    if not jobs:
+        return 0
+    stmt = (
+        insert_for(session, JobRow)
+        .on_conflict_do_nothing(index_elements=["key"])
+        .returning(JobRow.id)
+    )
+    rows = [
+        {
+            "kind": kind,
+            "key": job.key,
+            "due_at": job.due_at,
+            "not_after": job.not_after,
+            "payload": dict(job.payload),
+            "state": PENDING,
+            "attempts": 0,
+            "created_at": now,
+        }
+        for job in jobs
+    ]
+    result = await session.execute(stmt, rows)
+    return len(result.all())
+
+
 async def cancel(session: AsyncSession, key: str, now: datetime) -> None:
     await session.execute(
         update(JobRow)
@@ -170,6 +210,19 @@ async def finish(
         .values(state=state, finished_at=now, lease_until=None, last_error=error)
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+async def finish_many(
+    session: AsyncSession, job_ids: Sequence[int], *, owner: str, now: datetime
+) -> set[int]:
+    """Record many jobs as done in one statement; returns the ids this owner still held."""
+    result = await session.execute(
+        update(JobRow)
+        .where(JobRow.id.in_(list(job_ids)), JobRow.lease_owner == owner, JobRow.state == RUNNING)
+        .values(state=DONE, finished_at=now, lease_until=None, last_error=None)
+        .returning(JobRow.id)
+    )
+    return set(result.scalars().all())
 
 
 async def retry_later(

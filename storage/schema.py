@@ -3,9 +3,9 @@
 Each feature's models module is imported here so that ``metadata`` is complete.
 """
 
-from storage import commitments, models, protocol_sessions
+from storage import commitments, models, protocol_sessions, reflection_models
 from storage.base import Base
 
 metadata = Base.metadata
 
-__all__ = ["commitments", "metadata", "models", "protocol_sessions"]
+__all__ = ["commitments", "metadata", "models", "protocol_sessions", "reflection_models"]

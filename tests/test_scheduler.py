@@ -162,3 +162,18 @@ async def test_two_replicas_on_postgres_run_each_job_once(pg_url: str, clock: Fa
     finally:
         for d in dbs:
             await d.close()
+
+
+async def test_many_jobs_are_scheduled_at_once_and_only_once(
+    db: Database, clock: FakeClock
+) -> None:
+    seen: list[str] = []
+    s = make(db, clock, seen)
+    jobs = [repo.NewJob(f"bulk:{n}", clock.now(), {"n": n}) for n in range(1500)]
+    async with db.write() as session:
+        assert await s.schedule_many_in(session, kind="note", jobs=jobs) == 1500
+    async with db.write() as session:  # a second fan-out of the same keys changes nothing
+        assert await s.schedule_many_in(session, kind="note", jobs=jobs[:10]) == 0
+    while await s.run_due():
+        pass
+    assert sorted(seen) == sorted(f"bulk:{n}" for n in range(1500))

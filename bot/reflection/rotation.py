@@ -1,0 +1,35 @@
+"""Choosing what to ask: which indicator a round is about, which prompt each member gets.
+
+Indicators: the team's chosen indicator asked least often this term comes next (ties go to
+the one after the last asked, in catalogue order), so every chosen indicator is covered before
+any comes round twice. Prompts: never the one a member had last time; otherwise the one they
+have gone longest without, varied between members so a team doesn't all get the same words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+from bot.reflection.bank import Prompt
+
+
+def pick_indicator(chosen: Sequence[str], asked: Mapping[str, int], last: str | None) -> str:
+    if not chosen:
+        raise ValueError("no indicators to choose from")
+    start = (chosen.index(last) + 1) if last in chosen else 0
+    order = {code: (i - start) % len(chosen) for i, code in enumerate(chosen)}
+    return min(chosen, key=lambda code: (asked.get(code, 0), order[code]))
+
+
+def pick_prompt(prompts: Sequence[Prompt], recent: Sequence[str], seed: int) -> Prompt:
+    """``recent``: this member's prompt ids, most recent first."""
+    if not prompts:
+        raise ValueError("no prompts to choose from")
+    candidates = [p for p in prompts if not recent or p.id != recent[0]] or list(prompts)
+
+    def staleness(prompt: Prompt) -> int:
+        return recent.index(prompt.id) if prompt.id in recent else len(recent) + 1
+
+    best = max(staleness(p) for p in candidates)
+    pool = [p for p in candidates if staleness(p) == best]
+    return pool[seed % len(pool)]
