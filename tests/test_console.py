@@ -52,3 +52,22 @@ async def test_control_characters_and_blank_lines_are_harmless(
     async with running_console(sqlite_url, clock) as console:
         out = await console.say("", "   ", "\x1b[31mhello\x07", "/team timezone \x00")
     assert any("isn't a time zone" in line for line in out)
+
+
+async def test_the_clock_walks_through_due_work_unless_offline(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """Moving the clock runs what falls due on the way, at its own time, in order; "offline"
+    jumps as if plcbot had been down, so stale work is recorded as missed."""
+    async with running_console(sqlite_url, clock) as console:
+        await console.say("/as ana", "/commit Try exit tickets by Wednesday")
+        walked = "\n".join(await console.say("/clock +3d"))
+        # The reminder (Tuesday) and the check-in (Wednesday) each arrive at their own time.
+        assert "[Tue 15:30] DM to Ana" in walked
+        assert "[Wed 15:30] DM to Ana" in walked
+        assert walked.index("A friendly reminder") < walked.index("How did it go?")
+    async with running_console(sqlite_url, clock) as console:
+        await console.say("/as ana", "/commit Call two families by Tuesday")
+        jumped = "\n".join(await console.say("/clock +10d offline"))
+        assert "A friendly reminder" not in jumped
+        assert "How did it go?" not in jumped

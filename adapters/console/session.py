@@ -33,6 +33,7 @@ from bot.events import (
 )
 from bot.parsing import clean_text, parse_duration, split_args
 from bot.ports import Adapter
+from storage import jobs
 
 WORKSPACE = "console"
 DEFAULT_CHANNEL = "plc"
@@ -40,7 +41,8 @@ CONSOLE_HELP = """Console commands (only in this terminal):
   /as NAME [TIME/ZONE]   act as another member, e.g. /as maria America/Chicago
   /dm                    talk to plcbot privately (as the current member)
   /channel [NAME]        back to a team channel (default #plc)
-  /clock [+10m | +2d | 2026-12-01T09:00]   show or move the clock; due timers run
+  /clock [+10m | +2d | 2026-12-01T09:00] [offline]   show or move the clock; what falls
+                         due on the way runs at its time ("offline": as if plcbot was down)
   /press ID              press a button, e.g. /press b3
   /submit ID field="value" ...   fill in and send a form, e.g. /submit f2 answer="..."
   /quit                  leave
@@ -209,20 +211,45 @@ class ConsoleSession:
             return
         if self.clock is None:
             raise UserError("This console runs on the real clock; it can't be moved.")
+        rest, offline = _strip_word(rest, "offline")
         if rest.startswith("+"):
-            self.clock.advance(parse_duration(rest))
+            target = self.clock.now() + parse_duration(rest)
         else:
             try:
                 moment = datetime.fromisoformat(rest)
             except ValueError:
                 raise UserError(f"I couldn't read {rest!r}; try +10m or 2026-12-01T09:00") from None
-            if moment.tzinfo is None:
-                moment = moment.replace(tzinfo=self.zone)
-            if moment < self.clock.now():
+            target = moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
+            if target < self.clock.now():
                 raise UserError("The clock only moves forward.")
-            self.clock.set(moment)
+        if offline:  # as if plcbot had been down until then: catch up at once, like a restart
+            self.clock.set(target)
+            await self.bot.scheduler.run_due()
+        else:
+            await self._walk_to(target)
         self.write(f"  (clock: {self._now_text()})")
-        await self.bot.scheduler.run_due()
+
+    async def _walk_to(self, target: datetime) -> None:
+        """Move time forward as if plcbot had been running all along.
+
+        Jumping straight to ``target`` would look like downtime: work due on the way (a round
+        that opens on Wednesday, a reminder on Thursday) would count as missed while offline.
+        So the clock stops at each due moment on the way, in order, and runs what is due.
+        """
+        assert self.clock is not None
+        scheduler = self.bot.scheduler
+        while True:
+            async with self.bot.db.read() as session:
+                due = await jobs.next_wake(session)
+            if due is None or due > target:
+                break
+            if due > self.clock.now():
+                self.clock.set(due)
+            if await scheduler.run_due() == 0 and due <= self.clock.now():
+                break  # nothing claimable now (held by another process): don't spin
+        if target > self.clock.now():
+            self.clock.set(target)
+        await scheduler.run_due()
 
     def _now_text(self) -> str:
         return self.bot.core.clock.now().astimezone(self.zone).strftime("%a %Y-%m-%d %H:%M %Z")
@@ -281,6 +308,13 @@ class ConsoleSession:
             message_id=message_id,
         )
         await self.bot.dispatcher.handle(event, self.messenger)
+
+
+def _strip_word(text: str, word: str) -> tuple[str, bool]:
+    words = text.split()
+    if word in words:
+        return " ".join(w for w in words if w != word), True
+    return text, False
 
 
 def _print(line: str) -> None:

@@ -77,7 +77,7 @@ async def test_a_check_in_too_late_after_an_outage_is_skipped(
         await console.say("/commit Try exit tickets by tomorrow")
     # plcbot is down for a week; the stale reminder and check-in are recorded as expired.
     async with console_with(sqlite_url, clock, QuietSet()) as console:
-        out = said(await console.say("/clock 2026-12-01T09:00"))
+        out = said(await console.say("/clock 2026-12-01T09:00 offline"))
         assert "A friendly reminder" not in out and "How did it go?" not in out
         async with console.bot.db.read() as session:
             found = await jobs.get(session, "commit:1:due")

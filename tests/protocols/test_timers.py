@@ -70,7 +70,7 @@ async def test_a_live_session_waits_for_the_facilitator(db_url: str, clock: Fake
         assert (await active(console.bot)).state.step == 0
         # Hours late (the bot was down), a live meeting's announcements are dropped, not sent.
         await console.say("/protocol next")
-        out = joined(await console.say("/clock +3h"))
+        out = joined(await console.say("/clock +3h offline"))
         assert "One minute left" not in out and "Time's up" not in out
 
 
