@@ -31,7 +31,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.directory import Directory
-from adapters.slack.listeners import Listeners, PayloadGate, Tracker
+from adapters.slack.listeners import MAX_WAITING, WORKERS, Listeners, PayloadGate, Tracker
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, InstalledTokens, oauth_settings
 from adapters.slack.pacing import ChannelPacer
@@ -39,7 +39,7 @@ from adapters.slack.translate import PLATFORM, Translator
 from adapters.slack.webapi import FixedToken, SlackApi, TokenSource
 from bot.app import PlcBot
 from bot.ports import Adapter
-from bot.settings import Settings
+from bot.settings import Settings, SettingsError
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,19 @@ NOT_INSTALLED = (
 
 def api_url(settings: Settings) -> str:
     return settings.slack_api_url or DEFAULT_API_URL
+
+
+def _positive(settings: Settings, name: str, default: int) -> int:
+    raw = settings.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise SettingsError(f"{name}: expected a whole number of at least 1, got {raw!r}")
+    return value
 
 
 def _repair_form_body(request: AsyncBoltRequest) -> None:
@@ -95,7 +108,10 @@ class SlackAdapter(Adapter):
         self.directory = Directory(self.api)
         self.messenger = SlackMessenger(self.api, self.directory, bot.core.clock)
         self.translator = Translator(self.directory, bot.core.clock, set())
-        self.tracker = Tracker()
+        self.tracker = Tracker(
+            workers=_positive(settings, "PLCBOT_SLACK_WORKERS", WORKERS),
+            max_waiting=_positive(settings, "PLCBOT_SLACK_QUEUE", MAX_WAITING),
+        )
         self.app = AsyncApp(
             name="plcbot",
             signing_secret=settings.slack_signing_secret or "",

@@ -16,7 +16,7 @@ import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
@@ -38,13 +38,68 @@ from storage import identity as repo
 log = logging.getLogger(__name__)
 
 ANY = re.compile(r".*")
+T = TypeVar("T")
+
+
+WORKERS = 8  # requests handled at once; each may hold a database connection
+MAX_WAITING = 1000  # acknowledged, not yet handled; past this, acks wait for room
+ACK_WAIT_SECONDS = 2.0  # ...but never so long that Slack's 3-second deadline passes
 
 
 class Tracker:
-    """The listener tasks still running after their ack, so shutdown (and tests) can wait."""
+    """The listener tasks still running after their ack, so shutdown (and tests) can wait.
 
-    def __init__(self) -> None:
+    It also bounds the work: at most ``WORKERS`` requests are handled at once (more would only
+    queue for database connections and slow every one of them down), and when ``MAX_WAITING``
+    acknowledged requests are queued, new ones wait before their ack, so a flood slows Slack's
+    deliveries down instead of filling memory.
+    """
+
+    def __init__(
+        self,
+        workers: int = WORKERS,
+        max_waiting: int = MAX_WAITING,
+        ack_wait: float = ACK_WAIT_SECONDS,
+    ) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self.workers = asyncio.Semaphore(workers)
+        self.max_waiting = max_waiting
+        self.ack_wait = ack_wait
+        self.waiting = 0
+        self._admitting = 0
+        self._room = asyncio.Condition()
+
+    async def admit(self) -> None:
+        """Before an ack: wait (briefly) while the queue is full."""
+        if self.waiting < self.max_waiting:
+            return
+        self._admitting += 1
+        try:
+            async with self._room:
+                await asyncio.wait_for(
+                    self._room.wait_for(lambda: self.waiting < self.max_waiting),
+                    self.ack_wait,
+                )
+        except TimeoutError:
+            log.warning(
+                "plcbot is behind: %d Slack requests are waiting to be handled", self.waiting
+            )
+        finally:
+            self._admitting -= 1
+
+    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        self.waiting += 1
+        try:
+            await self.workers.acquire()
+        finally:
+            self.waiting -= 1
+            if self._admitting:
+                async with self._room:
+                    self._room.notify_all()
+        try:
+            return await work()
+        finally:
+            self.workers.release()
 
     def track(self) -> None:
         task = asyncio.current_task()
@@ -166,6 +221,11 @@ class Listeners:
     async def _dispatch(
         self, what: str, make: Callable[[], Awaitable[InboundEvent | None]]
     ) -> InboundEvent | None:
+        return await self.tracker.run(lambda: self._handle(what, make))
+
+    async def _handle(
+        self, what: str, make: Callable[[], Awaitable[InboundEvent | None]]
+    ) -> InboundEvent | None:
         INTERACTIVE.set(True)
         try:
             event = await make()
@@ -189,6 +249,7 @@ class Listeners:
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         self.tracker.track()
+        await self.tracker.admit()
         await ack()
         self._learn(context)
         await self._dispatch("command", lambda: self.translator.command(body))
@@ -206,6 +267,7 @@ class Listeners:
         context: AsyncBoltContext,
     ) -> None:
         self.tracker.track()
+        await self.tracker.admit()
         await ack()
         self._learn(context)
         if strip_action_suffix(str(action.get("action_id"))) == FORM_OPEN_ACTION:
@@ -219,6 +281,7 @@ class Listeners:
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         self.tracker.track()
+        await self.tracker.admit()
         await ack()
         self._learn(context)
         await self._dispatch("form", lambda: self.translator.submission(body))

@@ -15,7 +15,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,12 +121,15 @@ class FakeSlack:
         team_name: str = TEAM_NAME,
         bot_user_id: str = BOT_USER_ID,
         bot_token: str = BOT_TOKEN,
+        record: bool = True,
     ) -> None:
         self.team_id = team_id
         self.team_name = team_name
         self.bot_user_id = bot_user_id
         self.tokens = {bot_token}
+        self.record = record  # False keeps only counts (long benchmark runs)
         self.calls: list[Call] = []
+        self.counts: Counter[str] = Counter()
         self.users: dict[str, dict[str, Any]] = {}
         self.channels: dict[str, dict[str, Any]] = {}
         self.channel_members: dict[str, list[str]] = {}
@@ -229,6 +232,9 @@ class FakeSlack:
         return self.calls_to(method)
 
     async def _record(self, call: Call) -> None:
+        self.counts[call.method] += 1
+        if not self.record:
+            return
         async with self._changed:
             self.calls.append(call)
             self._changed.notify_all()
@@ -248,6 +254,7 @@ class FakeSlack:
         app.router.add_post("/upload/{file_id}", self._upload)
         app.router.add_post("/response/{key}", self._response)
         app.router.add_get("/socket", self._socket)
+        app.router.add_get("/stats", self._stats)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
@@ -445,6 +452,9 @@ class FakeSlack:
 
     # -- beside the Web API ----------------------------------------------------------------
 
+    async def _stats(self, request: web.Request) -> web.Response:
+        return web.json_response(dict(self.counts))
+
     async def _upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
         self.uploads[file_id] = await request.read()
@@ -489,7 +499,7 @@ async def _main() -> None:
     parser = argparse.ArgumentParser(description="run the fake Slack Web API")
     parser.add_argument("--port", type=int, default=0)
     args = parser.parse_args()
-    fake = FakeSlack()
+    fake = FakeSlack(record=False)
     for n in range(64):
         fake.add_user(f"U{n:04d}", f"teacher{n}", display_name=f"Teacher {n}")
     for n in range(64):
