@@ -31,7 +31,9 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.directory import Directory
-from adapters.slack.listeners import MAX_WAITING, WORKERS, Listeners, PayloadGate, Tracker
+from adapters.slack.gate import PayloadGate
+from adapters.slack.intake import MAX_WAITING, WORKERS, Tracker
+from adapters.slack.listeners import Listeners
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, InstalledTokens, oauth_settings
 from adapters.slack.pacing import ChannelPacer

@@ -5,27 +5,24 @@ bolt answers Slack as soon as ``ack()`` is called and the listener carries on, s
 acks first and only then does the real work (which stores what the person asked before the
 dispatcher sends the answer). Events API deliveries are acknowledged by bolt itself.
 
-Anything malformed is answered 400 by :class:`PayloadGate` before a listener sees it; anything
-unknown is acknowledged and ignored. Nothing a listener does can turn into a 5xx or a traceback
-in Slack: failures after the ack are logged with enough to act on.
+Anything malformed is answered 400 by :mod:`adapters.slack.gate` before a listener sees it;
+anything unknown is acknowledged and ignored. Nothing a listener does can turn into a 5xx or a
+traceback in Slack: failures after the ack are logged with enough to act on.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
-from slack_bolt.middleware.async_middleware import AsyncMiddleware
-from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_bolt.response import BoltResponse
 
 from adapters.slack.forms import FORM_CALLBACK, FORM_OPEN_ACTION, Origin, decode_form
+from adapters.slack.intake import Tracker
 from adapters.slack.messenger import SlackMessenger
 from adapters.slack.render import strip_action_suffix, view_blocks
 from adapters.slack.translate import PLATFORM, Malformed, Translator, workspace_of
@@ -38,153 +35,6 @@ from storage import identity as repo
 log = logging.getLogger(__name__)
 
 ANY = re.compile(r".*")
-T = TypeVar("T")
-
-
-WORKERS = 8  # requests handled at once; each may hold a database connection
-MAX_WAITING = 1000  # acknowledged, not yet handled; past this, acks wait for room
-ACK_WAIT_SECONDS = 2.0  # ...but never so long that Slack's 3-second deadline passes
-
-
-class Tracker:
-    """The listener tasks still running after their ack, so shutdown (and tests) can wait.
-
-    It also bounds the work: at most ``WORKERS`` requests are handled at once (more would only
-    queue for database connections and slow every one of them down), and when ``MAX_WAITING``
-    acknowledged requests are queued, new ones wait before their ack, so a flood slows Slack's
-    deliveries down instead of filling memory.
-    """
-
-    def __init__(
-        self,
-        workers: int = WORKERS,
-        max_waiting: int = MAX_WAITING,
-        ack_wait: float = ACK_WAIT_SECONDS,
-    ) -> None:
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self.workers = asyncio.Semaphore(workers)
-        self.max_waiting = max_waiting
-        self.ack_wait = ack_wait
-        self.waiting = 0
-        self._admitting = 0
-        self._room = asyncio.Condition()
-
-    async def admit(self) -> None:
-        """Before an ack: wait (briefly) while the queue is full."""
-        if self.waiting < self.max_waiting:
-            return
-        self._admitting += 1
-        try:
-            async with self._room:
-                await asyncio.wait_for(
-                    self._room.wait_for(lambda: self.waiting < self.max_waiting),
-                    self.ack_wait,
-                )
-        except TimeoutError:
-            log.warning(
-                "plcbot is behind: %d Slack requests are waiting to be handled", self.waiting
-            )
-        finally:
-            self._admitting -= 1
-
-    async def run(self, work: Callable[[], Awaitable[T]]) -> T:
-        self.waiting += 1
-        try:
-            await self.workers.acquire()
-        finally:
-            self.waiting -= 1
-            if self._admitting:
-                async with self._room:
-                    self._room.notify_all()
-        try:
-            return await work()
-        finally:
-            self.workers.release()
-
-    def track(self) -> None:
-        task = asyncio.current_task()
-        if task is not None and task not in self._tasks:
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-
-    @property
-    def busy(self) -> int:
-        return len(self._tasks)
-
-    async def settled(self) -> None:
-        current = asyncio.current_task()
-        while pending := [t for t in self._tasks if t is not current and not t.done()]:
-            await asyncio.wait(pending)
-
-
-def payload_problem(body: Mapping[str, Any]) -> str | None:
-    """What is wrong with a signed payload's shape, or None when listeners can read it."""
-    kind = body.get("type")
-
-    def user_ok() -> bool:
-        user = body.get("user")
-        return isinstance(user, Mapping) and isinstance(user.get("id"), str)
-
-    if kind == "event_callback":
-        event = body.get("event")
-        if not isinstance(event, Mapping) or not isinstance(event.get("type"), str):
-            return "an event_callback without an event"
-        if not isinstance(body.get("event_id"), str):
-            return "an event_callback without an event_id"
-    elif kind == "block_actions":
-        actions = body.get("actions")
-        if not isinstance(actions, list) or not actions or not user_ok():
-            return "block_actions without actions or user"
-        if not all(isinstance(a, Mapping) and isinstance(a.get("action_id"), str) for a in actions):
-            return "block_actions with an action lacking an action_id"
-    elif kind in ("view_submission", "view_closed"):
-        view = body.get("view")
-        if not isinstance(view, Mapping) or not isinstance(view.get("callback_id"), str):
-            return f"{kind} without a view"
-        if not user_ok():
-            return f"{kind} without a user"
-    return None
-
-
-KNOWN_TYPES = {"event_callback", "block_actions", "view_submission", "view_closed"}
-
-
-class PayloadGate(AsyncMiddleware):
-    """Runs after the signature check and before anything else reads the payload.
-
-    Bolt's own matchers and argument builders index into payloads (``body["view"]["type"]``)
-    and turn a malformed one into a 500; this gate answers 400 instead, and acknowledges
-    payload types plcbot does not use without handling them.
-    """
-
-    async def async_process(
-        self,
-        *,
-        req: AsyncBoltRequest,
-        resp: BoltResponse,
-        next: Callable[[], Awaitable[BoltResponse]],
-    ) -> BoltResponse | None:
-        body = req.body
-        if "command" in body or body.get("type") == "url_verification":
-            await next()
-            return resp
-        kind = body.get("type")
-        if kind == "app_rate_limited":
-            log.warning(
-                "Slack paused event deliveries to plcbot for a minute (over 30,000 events an "
-                "hour in workspace %s)",
-                body.get("team_id"),
-            )
-            return BoltResponse(status=200, body="")
-        if kind not in KNOWN_TYPES:
-            log.info("ignored a Slack request of type %r", kind)
-            return BoltResponse(status=200, body="")
-        problem = payload_problem(body)
-        if problem is not None:
-            log.warning("refused a malformed Slack request: %s", problem)
-            return BoltResponse(status=400, body=f"malformed request: {problem}")
-        await next()
-        return resp
 
 
 class Listeners:

@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from adapters.slack.listeners import Tracker
+from adapters.slack.intake import Tracker
 from bot.clock import FakeClock
 from bot.settings import SettingsError
 from tests.slack.workspace import running_slack
