@@ -28,6 +28,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.async_context import AsyncBoltContext
 from slack_bolt.request.async_internals import build_async_context
 from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.directory import Directory
@@ -38,7 +39,7 @@ from adapters.slack.messenger import SlackMessenger
 from adapters.slack.oauth import INSTALL_PATH, REDIRECT_PATH, InstalledTokens, oauth_settings
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.translate import PLATFORM, Translator
-from adapters.slack.webapi import FixedToken, SlackApi, TokenSource
+from adapters.slack.webapi import FixedToken, SlackApi, SlackRefused, TokenSource
 from bot.app import PlcBot
 from bot.ports import Adapter
 from bot.settings import Settings, SettingsError
@@ -175,10 +176,14 @@ class SlackAdapter(Adapter):
         self.client.session = self._session
         self.app.client.session = self._session
         self.messenger.session = self._session
-        if self.settings.slack_app_token:
-            self.socket = AsyncSocketModeHandler(self.app, self.settings.slack_app_token)
-            await self.socket.connect_async()  # type: ignore[no-untyped-call]
-            log.info("connected to Slack over Socket Mode")
+        try:
+            if not self.multi_workspace:
+                await self._check_token()
+            if self.settings.slack_app_token:
+                await self._connect_socket(self.settings.slack_app_token)
+        except BaseException:
+            await self._close_session()
+            raise
         mode = "multi-workspace (OAuth)" if self.multi_workspace else "single workspace"
         where = "Socket Mode" if self.socket else f"HTTP at {EVENTS_PATH}"
         log.info("Slack adapter ready: %s, %s, Web API %s", mode, where, api_url(self.settings))
@@ -191,12 +196,51 @@ class SlackAdapter(Adapter):
             await asyncio.wait_for(self.settled(), STOP_WAIT_SECONDS)
         except TimeoutError:
             log.warning("stopped with %d Slack request(s) still being handled", self.tracker.busy)
+        await self._close_session()
+
+    async def _close_session(self) -> None:
         if self._session is not None:
             await self._session.close()
             self._session = None
         self.client.session = None
         self.app.client.session = None
         self.messenger.session = None
+
+    async def _check_token(self) -> None:
+        """Fail fast on a wrong bot token; carry on (and say so) if Slack is unreachable."""
+        try:
+            response = await self.api.call("", "auth_test")
+        except SlackRefused as exc:
+            raise SettingsError(
+                f"SLACK_BOT_TOKEN: Slack refused it ({exc.code}); copy the Bot User OAuth Token "
+                "(xoxb-...) from your Slack app's OAuth & Permissions page"
+            ) from None
+        except (SlackApiError, aiohttp.ClientError, OSError) as exc:
+            log.warning("could not reach Slack to check SLACK_BOT_TOKEN (%s); carrying on", exc)
+            return
+        if response.get("user_id"):
+            self.translator.bot_user_ids.add(str(response["user_id"]))
+        log.info(
+            "signed in to Slack workspace %s (%s) as %s",
+            response.get("team"),
+            response.get("team_id"),
+            response.get("user"),
+        )
+
+    async def _connect_socket(self, app_token: str) -> None:
+        # slack-sdk's Socket Mode client retries a refused token forever: check it once first.
+        try:
+            await self.app.client.apps_connections_open(app_token=app_token)
+        except SlackApiError as exc:
+            raise SettingsError(
+                f"SLACK_APP_TOKEN: Slack refused it ({exc.response.get('error')}); generate an "
+                "app-level token with the connections:write scope under Basic Information"
+            ) from None
+        except (aiohttp.ClientError, OSError) as exc:
+            log.warning("could not reach Slack for Socket Mode yet (%s); retrying", exc)
+        self.socket = AsyncSocketModeHandler(self.app, app_token)
+        await self.socket.connect_async()  # type: ignore[no-untyped-call]
+        log.info("connected to Slack over Socket Mode")
 
     async def settled(self) -> None:
         """Wait until every acknowledged request has been handled (replies sent)."""

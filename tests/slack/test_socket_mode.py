@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from bot.clock import FakeClock
+from bot.settings import SettingsError
 from tests.slack.showcase import Showcase
 from tests.slack.test_commands import texts
 from tests.slack.workspace import CHANNEL, MARIA, running_slack
@@ -61,3 +64,19 @@ async def test_commands_and_events_arrive_over_socket_mode(
         assert any("Team plc-math" in texts(c) for c in fake.calls_to("response_url"))
         assert [e.text for e in showcase.seen] == ["over the socket"]
     assert not slack.adapter.socket  # closed on stop
+
+
+@pytest.mark.parametrize(
+    ("env", "named"),
+    [
+        ({"SLACK_BOT_TOKEN": "xoxb-wrong"}, "SLACK_BOT_TOKEN: Slack refused it (invalid_auth)"),
+        ({"SLACK_APP_TOKEN": "xapp-wrong"}, "SLACK_APP_TOKEN: Slack refused it (invalid_auth)"),
+    ],
+)
+async def test_a_wrong_token_stops_start_up_with_one_clear_line(
+    sqlite_url: str, clock: FakeClock, fake: FakeSlack, env: dict[str, str], named: str
+) -> None:
+    with pytest.raises(SettingsError) as raised:
+        async with running_slack(sqlite_url, clock, fake, **env):
+            pass
+    assert str(raised.value).startswith(named)
