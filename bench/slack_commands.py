@@ -121,14 +121,24 @@ class Load:
         }
         return body, headers
 
-    async def run(self, name: str, url: str, clients: int, seconds: float) -> Run:
+    async def run(
+        self, name: str, url: str, clients: int, seconds: float, rate: float | None = None
+    ) -> Run:
+        """Closed loop (each client sends again as soon as it is answered), or, with ``rate``,
+        open loop: requests leave on a fixed schedule whatever the answers do."""
         result = Run(name, seconds)
-        deadline = time.monotonic() + seconds
+        start = time.monotonic()
+        deadline = start + seconds
         connector = aiohttp.TCPConnector(limit=clients)
         async with aiohttp.ClientSession(connector=connector) as http:
 
             async def client(index: int) -> None:
+                sent = 0
                 while time.monotonic() < deadline:
+                    if rate:
+                        due = start + (index + sent * clients) / rate
+                        sent += 1
+                        await asyncio.sleep(max(0.0, due - time.monotonic()))
                     body, headers = self.request(index)
                     began = time.perf_counter()
                     try:
@@ -181,6 +191,9 @@ async def main() -> None:
     parser.add_argument("--duration", type=float, default=15.0)
     parser.add_argument("--warmup", type=float, default=4.0)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument(
+        "--rate", type=float, help="send this many requests per second in all (open loop)"
+    )
     parser.add_argument(
         "--queue", type=int, help="PLCBOT_SLACK_QUEUE for plcbot (acknowledged, not yet handled)"
     )
@@ -256,7 +269,7 @@ async def main() -> None:
             for _ in range(args.rounds):
                 for name, url in targets.items():
                     before = (await fake_stats(http, api_url)).get("response_url", 0)
-                    run = await load.run(name, url, args.clients, args.duration)
+                    run = await load.run(name, url, args.clients, args.duration, args.rate)
                     runs[name].append(run)
                     if name == "plcbot":
                         stopped = time.perf_counter()
