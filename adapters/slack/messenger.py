@@ -17,6 +17,7 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import Block
 from slack_sdk.webhook.async_client import AsyncWebhookClient
@@ -25,7 +26,7 @@ from adapters.slack.directory import Directory
 from adapters.slack.forms import FormTooLarge, Origin, modal_for
 from adapters.slack.render import Rendered, Upload, render_message
 from adapters.slack.translate import PLATFORM
-from adapters.slack.webapi import SlackApi, SlackRefused, header
+from adapters.slack.webapi import INTERACTIVE, SlackApi, SlackRefused, header
 from bot.clock import Clock
 from bot.events import ConversationKind, ConversationRef, InboundEvent, MemberRef
 from bot.messages import Form, OutMessage
@@ -56,7 +57,7 @@ class SlackMessenger(Messenger):
         self.api = api
         self.directory = directory
         self.clock = clock
-        self.session: Any = None  # the adapter's aiohttp session, once started
+        self.session: aiohttp.ClientSession | None = None  # the adapter's, once started
 
     def _render(self, message: OutMessage, *, uploads: bool = True) -> Rendered:
         return render_message(message, now=self.clock.now(), with_uploads=uploads)
@@ -67,20 +68,29 @@ class SlackMessenger(Messenger):
         self, workspace: str, channel: str, thread_ts: str | None, rendered: Rendered
     ) -> str:
         first_ts = ""
-        for blocks in rendered.chunks:
-            response = await self.api.call(
-                workspace,
-                "chat_postMessage",
-                pace=channel,
-                channel=channel,
-                thread_ts=thread_ts,
-                text=rendered.fallback,
-                blocks=_dicts(blocks),
-                unfurl_links=False,
-                unfurl_media=False,
-            )
-            first_ts = first_ts or str(response.get("ts") or "")
-        await self._upload(workspace, channel, thread_ts, rendered.uploads)
+        committed = None
+        try:
+            for blocks in rendered.chunks:
+                response = await self.api.call(
+                    workspace,
+                    "chat_postMessage",
+                    pace=channel,
+                    channel=channel,
+                    thread_ts=thread_ts,
+                    text=rendered.fallback,
+                    blocks=_dicts(blocks),
+                    unfurl_links=False,
+                    unfurl_media=False,
+                )
+                first_ts = first_ts or str(response.get("ts") or "")
+                if committed is None:
+                    # Part of the message is out: the rest waits out any rate limit instead of
+                    # handing it back, since a retried job would post the first part again.
+                    committed = INTERACTIVE.set(True)
+            await self._upload(workspace, channel, thread_ts, rendered.uploads)
+        finally:
+            if committed is not None:
+                INTERACTIVE.reset(committed)
         return first_ts
 
     async def _upload(

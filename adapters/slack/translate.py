@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from adapters.slack.directory import Channel, Directory
+from adapters.slack.directory import Channel, Directory, Person
 from adapters.slack.forms import Origin, submitted_values
 from adapters.slack.render import strip_action_suffix
 from bot.clock import Clock
@@ -37,6 +37,7 @@ from bot.events import (
 PLATFORM = "slack"
 HELP_COMMAND = "plcbot"  # ``/plcbot`` is plcbot's own entry: help, or any command by name
 ACCEPTED_SUBTYPES = {None, "thread_broadcast", "file_share"}
+MAX_MENTIONS = 25  # people looked up per message; more are shown by name only
 _TOKEN = re.compile(r"<([^<>\n]+)>")
 _CHANNEL_KINDS = {
     "im": ConversationKind.DIRECT,
@@ -116,6 +117,9 @@ class Translator:
             target, _, label = token.partition("|")
             if target.startswith("@") and len(target) > 1:
                 user_id = target[1:]
+                if user_id not in seen and len(seen) >= MAX_MENTIONS:
+                    out.append("@" + unescape(label or user_id))  # no look-up storm
+                    continue
                 person = await self.directory.person(workspace, user_id, hint=label or None)
                 out.append(mention_word(person.display_name))
                 if user_id not in seen and user_id not in self.bot_user_ids:
@@ -136,7 +140,7 @@ class Translator:
 
     # -- people and places -----------------------------------------------------------------
 
-    def member(self, workspace: str, user_id: str, person: Any) -> MemberRef:
+    def member(self, workspace: str, user_id: str, person: Person) -> MemberRef:
         return MemberRef(PLATFORM, workspace, user_id, person.display_name, person.timezone)
 
     async def actor(self, workspace: str, user_id: str, hint: str | None = None) -> MemberRef:

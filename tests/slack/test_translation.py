@@ -94,3 +94,10 @@ def test_submitted_values_by_element_type() -> None:
         "d": "good",
         "e": "",
     }
+
+
+async def test_a_text_naming_many_people_does_not_look_them_all_up(slack: SlackWorkspace) -> None:
+    raw = " ".join(f"<@U{n:05d}|p{n}>" for n in range(40))
+    text, mentions = await slack.adapter.translator.read_text("T0PLC", raw)
+    assert len(mentions) == 25 and len(slack.fake.calls_to("users.info")) == 25
+    assert text.split()[-1] == "@p39"
