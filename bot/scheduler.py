@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.batching import GroupCall
 from bot.clock import Clock, FakeClock
+from bot.ports import RateLimited
 from storage import jobs as repo
 from storage.db import Database, after_commit
 from storage.jobs import Job, NewJob
@@ -185,9 +186,10 @@ class Scheduler:
                 return
             try:
                 await kind.handler(job)
-            except RetryLater as exc:
+            except (RetryLater, RateLimited) as exc:
+                after = exc.after if isinstance(exc, RetryLater) else exc.retry_after
                 log.info("job %s: %s", job.key, exc)
-                await self._retry(job, timedelta(seconds=max(exc.after, 0.0)), str(exc))
+                await self._retry(job, timedelta(seconds=max(after, 0.0)), str(exc))
             except Exception as exc:
                 if job.attempts >= self.max_attempts:
                     log.exception("job %s failed %d times; giving up", job.key, job.attempts)

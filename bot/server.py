@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import signal
 from collections.abc import Awaitable, Callable
@@ -83,6 +84,11 @@ async def serve(bot: PlcBot, *, host: str, port: int, ready: asyncio.Event | Non
             await site.start()
             bound = runner.addresses[0] if runner.addresses else (host, port)
             log.info("listening on http://%s:%s", bound[0], bound[1])
+            # Everything loaded so far (libraries, settings, the protocol library) lives as long
+            # as the process: keep it out of the collector's full passes, whose pauses would
+            # otherwise grow with it and stall every request (measured in bench/).
+            gc.collect()
+            gc.freeze()
             if ready is not None:
                 ready.set()
             await stop.wait()

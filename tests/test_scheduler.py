@@ -177,3 +177,32 @@ async def test_many_jobs_are_scheduled_at_once_and_only_once(
     while await s.run_due():
         pass
     assert sorted(seen) == sorted(f"bulk:{n}" for n in range(1500))
+
+
+async def test_a_platforms_rate_limit_retries_the_job_after_its_retry_after(
+    db: Database, clock: FakeClock
+) -> None:
+    """A messenger raising RateLimited (Slack's 429) is a RetryLater, not a failure."""
+    from bot.ports import RateLimited
+
+    s = Scheduler(db, clock)
+    attempts: list[str] = []
+
+    async def send(job: Job) -> None:
+        attempts.append(job.key)
+        if len(attempts) == 1:
+            raise RateLimited(45, "Slack said slow down")
+
+    s.register("send", send)
+    await s.schedule(kind="send", key="s1", due_at=clock.now())
+    await s.run_due()
+    clock.advance(timedelta(seconds=44))
+    assert await s.run_due() == 0  # not before its Retry-After
+    clock.advance(timedelta(seconds=2))
+    await s.run_due()
+    assert attempts == ["s1", "s1"]
+    async with db.read() as session:
+        found = await repo.get(session, "s1")
+    assert found is not None
+    job, state = found
+    assert state == repo.DONE and job.attempts == 2

@@ -1,0 +1,312 @@
+"""Neutral messages as Block Kit, built with ``slack_sdk.models.blocks``.
+
+Text from people goes in ``plain_text`` objects where a block allows it (Slack never parses
+those) and is escaped everywhere else (see :mod:`adapters.slack.mrkdwn`). Block Kit's limits are
+respected by construction: sections are cut at 3000 characters, fields go ten to a section, and
+a message with more than 50 blocks becomes several messages. Pictures and files cannot travel
+inside blocks without a public URL, so they come back as :class:`Upload`\\ s for the messenger
+to send beside the message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from slack_sdk.models.blocks import (
+    ActionsBlock,
+    Block,
+    ButtonElement,
+    ConfirmObject,
+    ContextBlock,
+    DividerBlock,
+    HeaderBlock,
+    MarkdownTextObject,
+    PlainTextObject,
+    SectionBlock,
+)
+
+from adapters.slack import mrkdwn
+from adapters.slack.forms import FORM_OPEN_ACTION, encode_form
+from bot.messages import (
+    Attachment,
+    Button,
+    Countdown,
+    Divider,
+    Fields,
+    Form,
+    Image,
+    ListBlock,
+    OutMessage,
+    Section,
+    Text,
+)
+from bot.messages import (
+    Block as NeutralBlock,
+)
+
+MESSAGE_BLOCKS = 50
+VIEW_BLOCKS = 100
+SECTION_CHARS = 3000
+FIELD_CHARS = 2000
+FIELDS_PER_SECTION = 10
+HEADER_CHARS = 150
+BUTTON_LABEL_CHARS = 75
+BUTTON_VALUE_CHARS = 2000
+ACTION_ID_CHARS = 255
+BUTTONS_PER_ROW = 25
+CONTEXT_CHARS = 2000
+FALLBACK_CHARS = 3000
+ALT_CHARS = 1000
+ACTION_SUFFIX = "#"  # action ids must be unique in a message; the suffix is removed on the way in
+
+
+class RenderError(ValueError):
+    """The message cannot be shown in Slack as built (a button value over Slack's limit)."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    filename: str
+    content: bytes = field(repr=False)
+    title: str
+    alt: str | None = None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    chunks: list[list[Block]]  # one Slack message each, at most 50 blocks
+    fallback: str  # the notification text, already escaped
+    uploads: list[Upload]
+
+
+def truncate(value: str, limit: int) -> str:
+    value = value.strip()
+    return value if len(value) <= limit else value[: limit - 1].rstrip() + "…"
+
+
+def plain(value: str) -> PlainTextObject:
+    return PlainTextObject(text=value or " ", emoji=True)
+
+
+def md(value: str) -> MarkdownTextObject:
+    # verbatim: Slack must not turn names or words into links or mentions on its own.
+    return MarkdownTextObject(text=value or " ", verbatim=True)
+
+
+def fallback_text(message: OutMessage) -> str:
+    return mrkdwn.escape(truncate(message.fallback, FALLBACK_CHARS))
+
+
+def strip_action_suffix(action_id: str) -> str:
+    """The feature's own action id, from the unique one a button carried."""
+    base, sep, index = action_id.rpartition(ACTION_SUFFIX)
+    return base if sep and index.isdigit() else action_id
+
+
+# -- blocks --------------------------------------------------------------------------------
+
+
+def _text_sections(body: Text, heading: str | None) -> list[Block]:
+    if heading is None and mrkdwn.is_plain(body):
+        text = "".join(str(p) for p in body)
+        return [SectionBlock(text=plain(piece)) for piece in mrkdwn.split(text, SECTION_CHARS)]
+    rendered = mrkdwn.render(body)
+    if heading:
+        rendered = f"{mrkdwn.bold(heading)}\n{rendered}"
+    return [SectionBlock(text=md(piece)) for piece in mrkdwn.split(rendered, SECTION_CHARS)]
+
+
+def _fields(block: Fields) -> list[Block]:
+    out: list[Block] = []
+    items = [
+        md(
+            truncate(
+                f"{mrkdwn.bold(f.label)}\n{mrkdwn.render(f.value)}",
+                FIELD_CHARS,
+            )
+        )
+        for f in block.fields
+    ]
+    for start in range(0, len(items), FIELDS_PER_SECTION):
+        out.append(SectionBlock(fields=items[start : start + FIELDS_PER_SECTION]))
+    return out
+
+
+def _list(block: ListBlock) -> list[Block]:
+    lines: list[str] = []
+    if block.heading:
+        lines.append(mrkdwn.bold(block.heading))
+    if not block.items:
+        lines.append(f"_{mrkdwn.escape(block.empty_text)}_")
+    for number, item in enumerate(block.items, 1):
+        mark = f"{number}." if block.ordered else "•"
+        line = f"{mark} {mrkdwn.render(item.body)}"
+        if item.marker:
+            line += f"  _({mrkdwn.escape(item.marker)})_"
+        lines.append(line)
+    return [SectionBlock(text=md(p)) for p in mrkdwn.split("\n".join(lines), SECTION_CHARS)]
+
+
+def _clock(seconds: int) -> str:
+    minutes, secs = divmod(max(0, seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def countdown_text(countdown: Countdown, now: datetime) -> str:
+    label = mrkdwn.bold(countdown.label)
+    left, total = _clock(countdown.remaining(now)), _clock(countdown.total_seconds)
+    if countdown.ends_at is None:
+        return f":double_vertical_bar: {label}: paused with {left} left of {total}"
+    epoch = int(countdown.ends_at.timestamp())
+    fallback = countdown.ends_at.strftime("%H:%M UTC")
+    # <!date^...> shows the end time in each reader's own time zone.
+    return (
+        f":hourglass_flowing_sand: {label}: {left} left of {total}, "
+        f"ends at <!date^{epoch}^{{time}}|{fallback}>"
+    )
+
+
+def _image(block: Image, *, uploads: list[Upload] | None) -> list[Block]:
+    title = block.title or "Chart"
+    if uploads is not None:
+        uploads.append(
+            Upload(
+                filename=_png_name(title),
+                content=block.png,
+                title=truncate(title, 200),
+                alt=truncate(block.alt, ALT_CHARS),
+            )
+        )
+        note = f":bar_chart: {mrkdwn.escape(title)} (the picture follows this message)"
+        return [ContextBlock(elements=[md(truncate(note, CONTEXT_CHARS))])]
+    return _text_sections((block.alt,), title)
+
+
+def _png_name(title: str) -> str:
+    stem = "".join(ch if ch.isalnum() else "-" for ch in title.lower()).strip("-")
+    return (stem[:60] or "chart") + ".png"
+
+
+def button_element(button: Button, index: int) -> ButtonElement:
+    if len(button.value) > BUTTON_VALUE_CHARS:
+        raise RenderError(
+            f"button {button.action_id!r} carries {len(button.value)} characters; Slack allows "
+            f"{BUTTON_VALUE_CHARS}"
+        )
+    action_id = f"{button.action_id}{ACTION_SUFFIX}{index}"
+    if len(action_id) > ACTION_ID_CHARS:
+        raise RenderError(f"action id {button.action_id[:40]!r}... is too long for Slack")
+    confirm = None
+    if button.confirm:
+        confirm = ConfirmObject(
+            title=plain("Are you sure?"),
+            text=plain(truncate(button.confirm, 300)),
+            confirm=plain("Yes"),
+            deny=plain("Cancel"),
+        )
+    return ButtonElement(
+        text=plain(truncate(button.label, BUTTON_LABEL_CHARS)),
+        action_id=action_id,
+        value=button.value or None,
+        style=None if button.style == "default" else button.style,
+        confirm=confirm,
+    )
+
+
+def _buttons(buttons: Sequence[Button], first_index: int = 0) -> list[Block]:
+    elements = [button_element(b, first_index + i) for i, b in enumerate(buttons)]
+    return [
+        ActionsBlock(elements=elements[start : start + BUTTONS_PER_ROW])
+        for start in range(0, len(elements), BUTTONS_PER_ROW)
+    ]
+
+
+def _form_offer(form: Form, *, button_index: int) -> list[Block]:
+    """A form inside a message: a button that opens it as a modal, and the typed alternative."""
+    lines = [mrkdwn.bold(form.title)]
+    encoded = encode_form(form)
+    can_open = len(encoded) <= BUTTON_VALUE_CHARS
+    if form.text_command:
+        hint = "Or type" if can_open else "Answer by typing"
+        lines.append(f"{hint}: `{mrkdwn.escape(form.text_command)}`")
+    blocks: list[Block] = [SectionBlock(text=md(truncate("\n".join(lines), SECTION_CHARS)))]
+    if can_open:
+        blocks.append(
+            ActionsBlock(
+                elements=[
+                    ButtonElement(
+                        text=plain(truncate(form.submit_label or "Open", BUTTON_LABEL_CHARS)),
+                        action_id=f"{FORM_OPEN_ACTION}{ACTION_SUFFIX}{button_index}",
+                        value=encoded,
+                        style="primary",
+                    )
+                ]
+            )
+        )
+    return blocks
+
+
+def blocks_for(
+    message: OutMessage, *, now: datetime, uploads: list[Upload] | None = None
+) -> list[Block]:
+    """Every block of ``message`` in order; ``uploads`` collects pictures and files to send."""
+    out: list[Block] = []
+    if message.title:
+        out.append(HeaderBlock(text=plain(truncate(message.title, HEADER_CHARS))))
+    for block in message.blocks:
+        out.extend(_block(block, now=now, uploads=uploads))
+    if message.form is not None:
+        out.extend(_form_offer(message.form, button_index=len(message.buttons)))
+    if message.buttons:
+        out.extend(_buttons(message.buttons))
+    if message.footer:
+        out.append(ContextBlock(elements=[plain(truncate(message.footer, CONTEXT_CHARS))]))
+    if message.attachment is not None and uploads is not None:
+        uploads.append(_attachment(message.attachment))
+    if not out:
+        out.append(SectionBlock(text=plain(message.fallback)))
+    return out
+
+
+def _block(block: NeutralBlock, *, now: datetime, uploads: list[Upload] | None) -> list[Block]:
+    if isinstance(block, Section):
+        return _text_sections(block.body, block.heading)
+    if isinstance(block, Fields):
+        return _fields(block)
+    if isinstance(block, ListBlock):
+        return _list(block)
+    if isinstance(block, Countdown):
+        return [ContextBlock(elements=[md(countdown_text(block, now))])]
+    if isinstance(block, Image):
+        return _image(block, uploads=uploads)
+    if isinstance(block, Divider):
+        return [DividerBlock()]
+    raise TypeError(f"unknown block {block!r}")
+
+
+def _attachment(attachment: Attachment) -> Upload:
+    return Upload(
+        filename=attachment.filename,
+        content=attachment.content,
+        title=truncate(attachment.filename, 200),
+    )
+
+
+def render_message(message: OutMessage, *, now: datetime, with_uploads: bool = True) -> Rendered:
+    """A message as one or more Slack messages (50 blocks each) plus files to upload."""
+    uploads: list[Upload] = []
+    blocks = blocks_for(message, now=now, uploads=uploads if with_uploads else None)
+    chunks = [blocks[i : i + MESSAGE_BLOCKS] for i in range(0, len(blocks), MESSAGE_BLOCKS)]
+    return Rendered(chunks=chunks, fallback=fallback_text(message), uploads=uploads)
+
+
+def view_blocks(message: OutMessage, *, now: datetime) -> list[Block]:
+    """Blocks for a view (App Home): at most 100, and no uploads (views cannot carry files)."""
+    blocks = blocks_for(message, now=now, uploads=None)
+    if len(blocks) > VIEW_BLOCKS:
+        blocks = blocks[: VIEW_BLOCKS - 1]
+        blocks.append(ContextBlock(elements=[plain("There is more than fits here.")]))
+    return blocks

@@ -1,0 +1,155 @@
+"""Slash commands: acknowledged at once, answered privately through the response URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.events import CommandEvent, ConversationKind
+from storage import identity as repo
+from tests.slack.showcase import Showcase
+from tests.slack.workspace import CHANNEL, JO, MARIA, SAM, SlackWorkspace
+
+
+def texts(call: Any) -> str:
+    """Every piece of text in a recorded message, joined, for simple assertions."""
+    out = [call.get("text") or ""]
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if isinstance(node.get("text"), str):
+                out.append(node["text"])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(call.get("blocks") or [])
+    return "\n".join(out)
+
+
+async def test_team_answers_privately_and_reads_the_database(slack: SlackWorkspace) -> None:
+    answer = await slack.command("/team")
+    assert answer.status == 200 and answer.text == ""  # an empty ack: nothing shown yet
+    await slack.settled()
+    welcome, team = slack.fake.calls_to("response_url")
+    assert welcome["response_type"] == "ephemeral" and "first person" in welcome["text"]
+    assert team["response_type"] == "ephemeral"
+    assert team["blocks"][0] == {
+        "type": "header",
+        "text": {"type": "plain_text", "text": "Team plc-math", "emoji": True},
+    }
+    assert f"<@{MARIA}>" in texts(team) and "lead" in texts(team)
+
+    await slack.command("/team", user=SAM)
+    await slack.settled()
+    latest = slack.fake.calls_to("response_url")[-1]
+    assert f"<@{MARIA}>" in texts(latest) and f"<@{SAM}>" in texts(latest)
+    assert not slack.fake.calls_to("chat.postMessage")  # nothing public
+
+
+async def test_members_get_names_and_time_zones_from_users_info(slack: SlackWorkspace) -> None:
+    await slack.command("/team", user=JO)
+    await slack.command("/team", user=JO)
+    await slack.settled()
+    async with slack.bot.db.read() as session:
+        team = await repo.get_team(session, 1)
+        assert team is not None and team.name == "plc-math" and team.conversation_id == CHANNEL
+        members = await repo.team_members(session, team.id)
+    jo = members[0].member
+    assert (jo.display_name, jo.timezone, jo.user_id) == ("Jo Okafor", "Europe/London", JO)
+    assert len(slack.fake.calls_to("users.info")) == 1  # cached
+    assert len(slack.fake.calls_to("conversations.info")) == 1
+
+
+async def test_help_through_plcbot(slack: SlackWorkspace) -> None:
+    await slack.command("/plcbot")
+    await slack.command("/plcbot", "help team")
+    await slack.command("/team", "help")
+    await slack.settled()
+    replies = [texts(c) for c in slack.fake.calls_to("response_url")]
+    overview = next(r for r in replies if "plcbot: what I can do" in r)
+    assert "/team" in overview and "/show" in overview
+    assert sum("/team timezone ZONE" in r for r in replies) == 2
+
+
+async def test_plcbot_passes_other_words_on_as_commands(slack: SlackWorkspace) -> None:
+    await slack.command("/plcbot", "team")
+    await slack.settled()
+    assert any("Team plc-math" in texts(c) for c in slack.fake.calls_to("response_url"))
+
+
+async def test_an_unknown_command_gets_a_friendly_answer(slack: SlackWorkspace) -> None:
+    await slack.command("/protocols", "start tuning")
+    await slack.settled()
+    reply = slack.fake.calls_to("response_url")[-1]
+    assert "I don't know the command /protocols. Did you mean /protocol?" in texts(reply)
+    assert reply["response_type"] == "ephemeral"
+
+
+async def test_a_user_error_is_answered_privately(slack: SlackWorkspace) -> None:
+    await slack.command("/show", "fail")
+    await slack.settled()
+    assert "can't be done here" in texts(slack.fake.calls_to("response_url")[-1])
+
+
+async def test_mentions_become_names_and_member_refs(
+    slack: SlackWorkspace, showcase: Showcase
+) -> None:
+    typed = f"who <@{SAM}|slee> &amp; <@{JO}> &lt;3 <#C0MATH|plc-math> <!here>"
+    await slack.command("/show", typed)
+    await slack.settled()
+    event = showcase.seen[-1]
+    assert isinstance(event, CommandEvent)
+    assert event.text == "who @Sam_Lee & @Jo_Okafor <3 #plc-math @here"
+    assert [(m.user_id, m.display_name, m.timezone) for m in event.mentions] == [
+        (SAM, "Sam Lee", "America/New_York"),
+        (JO, "Jo Okafor", "Europe/London"),
+    ]
+    assert event.conversation.kind == ConversationKind.CHANNEL
+    assert event.conversation.name == "plc-math"
+    assert event.platform_data["trigger_id"]
+
+
+async def test_a_mentioned_person_can_be_made_lead(slack: SlackWorkspace) -> None:
+    await slack.command("/team")  # Maria is the first, so the lead
+    await slack.command("/team", f"lead <@{SAM}|slee>")
+    await slack.settled()
+    public = slack.fake.calls_to("chat.postMessage")
+    assert len(public) == 1 and f"<@{SAM}> is now a lead" in texts(public[0])
+    async with slack.bot.db.read() as session:
+        roles = {tm.member.user_id: tm.role for tm in await repo.team_members(session, 1)}
+    assert roles == {MARIA: "lead", SAM: "lead"}
+
+
+async def test_command_text_containing_the_word_payload_is_not_lost(
+    slack: SlackWorkspace, showcase: Showcase
+) -> None:
+    await slack.command("/show", "who carries the payload")
+    await slack.settled()
+    assert isinstance(showcase.seen[-1], CommandEvent)
+    assert showcase.seen[-1].text == "who carries the payload"
+
+
+async def test_commands_in_a_dm_with_plcbot_are_direct(
+    slack: SlackWorkspace, showcase: Showcase
+) -> None:
+    await slack.command("/show", "who", channel="D" + MARIA, channel_name="directmessage")
+    await slack.command("/show", "whisper hello", channel="D" + MARIA, channel_name="directmessage")
+    await slack.settled()
+    event = showcase.seen[-1]
+    assert event.conversation.kind == ConversationKind.DIRECT
+    posts = slack.fake.calls_to("chat.postMessage")
+    assert [p["channel"] for p in posts] == ["D" + MARIA, "D" + MARIA]  # real posts in the DM
+    assert "Only you see this: hello" in texts(posts[-1])
+
+
+async def test_commands_in_other_peoples_dms_answer_through_the_response_url(
+    slack: SlackWorkspace, showcase: Showcase
+) -> None:
+    """A DM between two teachers: plcbot is not in it, so it cannot post there."""
+    await slack.command("/show", "who", channel="DOTHERS", channel_name="directmessage")
+    await slack.settled()
+    assert showcase.seen[-1].conversation.kind == ConversationKind.GROUP
+    reply = slack.fake.calls_to("response_url")[-1]
+    assert reply["response_type"] == "in_channel" and "Maria Garcia" in texts(reply)
