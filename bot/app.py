@@ -81,7 +81,7 @@ class PlcBot:
                 return feature
         raise LookupError(kind.__name__)
 
-    async def home_for(self, member: Member) -> OutMessage:
+    async def home_for(self, member: Member, *, help_command: str = "/help") -> OutMessage:
         """A member's overview across features: open commitments, next prompt, live sessions."""
         blocks: list[Block] = []
         for feature in self.features:
@@ -90,7 +90,9 @@ class PlcBot:
             except Exception:
                 log.exception("the %s feature could not build its home section", feature.name)
         if not blocks:
-            blocks.append(Section(text("Nothing here yet. Type /help to see what I can do.")))
+            blocks.append(
+                Section(text(f"Nothing here yet. Type {help_command} to see what I can do."))
+            )
         return OutMessage(title=f"plcbot for {member.display_name}", blocks=tuple(blocks))
 
     @asynccontextmanager

@@ -37,11 +37,11 @@ class TurnResult:
     refused: bool = False  # a UserError: the last reply says what to fix, nothing was stored
 
 
-def welcome_lead() -> OutMessage:
+def welcome_lead(help_command: str) -> OutMessage:
     return say(
         "Welcome to plcbot! You're the first person to use me in this channel, so you are this "
         "team's lead for now: leads can change team settings and see team summaries. Hand the "
-        "role on or share it with /team lead @name. Type /help to see what I can do."
+        f"role on or share it with /team lead @name. Type {help_command} to see what I can do."
     )
 
 
@@ -74,7 +74,7 @@ class Dispatcher:
                 role=resolved.role,
             )
             if resolved.became_lead:
-                turn.reply(welcome_lead(), private=True)
+                turn.reply(welcome_lead(messenger.help_command), private=True)
             try:
                 await self.router.route(turn)
             except UserError as exc:

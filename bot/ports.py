@@ -41,6 +41,9 @@ class RateLimited(Exception):
 
 class Messenger(ABC):
     platform: str
+    # How people ask this platform's plcbot for help: Slack apps can't own "/help", so there it
+    # is "/plcbot help"; in Teams it is the word "help". Core texts use this, never a literal.
+    help_command: str = "/help"
 
     @abstractmethod
     async def post(self, conversation: ConversationRef, message: OutMessage) -> SentMessage:

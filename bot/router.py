@@ -115,7 +115,10 @@ class Router:
         if spec is None:
             guesses = closest(name, [*self._commands, "help"])
             hint = f" Did you mean /{guesses[0]}?" if guesses else ""
-            raise UserError(f"I don't know the command /{name}.{hint} Type /help to see them all.")
+            raise UserError(
+                f"I don't know the command /{name}.{hint} "
+                f"Type {turn.messenger.help_command} to see them all."
+            )
         word, rest = first_word(event.text)
         if word in ("help", "?"):
             turn.reply(self.command_help(spec), private=True)

@@ -185,7 +185,7 @@ class Listeners:
             workspace_row = await repo.ensure_workspace(session, PLATFORM, workspace, now)
             member = await repo.find_member(session, workspace_row, user_id)
         if member is not None:
-            message = await self.bot.home_for(member)
+            message = await self.bot.home_for(member, help_command=self.messenger.help_command)
         else:
             person = await self.translator.directory.person(workspace, user_id)
             message = self._welcome(person.display_name)

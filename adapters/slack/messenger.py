@@ -52,6 +52,7 @@ def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
 
 class SlackMessenger(Messenger):
     platform = PLATFORM
+    help_command = "/plcbot help"
 
     def __init__(self, api: SlackApi, directory: Directory, clock: Clock) -> None:
         self.api = api

@@ -64,6 +64,7 @@ def wire_id(conversation: ConversationRef, message_id: str | None = None) -> str
 
 class TeamsMessenger(Messenger):
     platform = PLATFORM
+    help_command = "help"
 
     def __init__(self, connector: Connector, db: Database, clock: Clock) -> None:
         self.connector = connector

@@ -153,3 +153,14 @@ async def test_commands_in_other_peoples_dms_answer_through_the_response_url(
     assert showcase.seen[-1].conversation.kind == ConversationKind.GROUP
     reply = slack.fake.calls_to("response_url")[-1]
     assert reply["response_type"] == "in_channel" and "Maria Garcia" in texts(reply)
+
+
+async def test_help_is_named_the_way_slack_users_type_it(slack: SlackWorkspace) -> None:
+    """Slack apps can't own /help, so every pointer to help says /plcbot help."""
+    await slack.command("/team")
+    await slack.command("/tema")
+    await slack.settled()
+    said = " ".join(texts(call) for call in slack.fake.calls_to("response_url"))
+    assert "Type /plcbot help to see what I can do" in said  # the new lead's welcome
+    assert "Type /plcbot help to see them all" in said  # the unknown command
+    assert "/help" not in said.replace("/plcbot help", "")
