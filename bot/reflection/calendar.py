@@ -89,7 +89,12 @@ class SchoolCalendar:
         else:
             async with self.core.db.read() as session:
                 year = self.year_of(await repo.school_year(session, team_id))
-        data = await read_source(source, allow_files=allow_files)
+        # The deployment's own calendar (allow_files) is trusted; one typed in chat is not.
+        data = await read_source(
+            source,
+            allow_files=allow_files,
+            allow_private=allow_files or self.config.allow_private_urls,
+        )
         first, last = self._expand_window(year)
         ranges = quiet_ranges_from_ics(data, self.config.quiet_words, first, last)
         now = self.core.clock.now()

@@ -32,6 +32,8 @@ class ReflectionConfig:
     school_year: tuple[date, date] | None = None
     calendar_source: str | None = None  # a file path or an http(s) URL of an ICS calendar
     quiet_words: tuple[str, ...] = DEFAULT_QUIET_WORDS
+    # Calendar addresses typed in chat may point inside the school's network only if IT agrees.
+    allow_private_urls: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> ReflectionConfig:
@@ -95,4 +97,13 @@ class ReflectionConfig:
             school_year=year,
             calendar_source=get("PLCBOT_SCHOOL_CALENDAR"),
             quiet_words=words,
+            allow_private_urls=_flag(get("PLCBOT_CALENDAR_ALLOW_PRIVATE_URLS")),
         )
+
+
+def _flag(raw: str | None) -> bool:
+    if raw is None or raw.lower() in ("0", "false", "no", "off"):
+        return False
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    raise SettingsError(f"PLCBOT_CALENDAR_ALLOW_PRIVATE_URLS: expected true or false, got {raw!r}")

@@ -105,7 +105,10 @@ async def calendar_server() -> AsyncIterator[str]:
 async def test_a_lead_connects_the_schools_calendar_by_url(
     sqlite_url: str, clock: FakeClock, calendar_server: str
 ) -> None:
-    async with running_console(sqlite_url, clock) as console:
+    # The test server is on loopback, which a district allows for calendars it hosts inside.
+    async with running_console(
+        sqlite_url, clock, PLCBOT_CALENDAR_ALLOW_PRIVATE_URLS="true"
+    ) as console:
         out = said(
             await console.say(
                 "/as ana",
@@ -160,3 +163,43 @@ async def test_holidays_added_by_hand(sqlite_url: str, clock: FakeClock) -> None
     assert "no quiet days #99" in out
     assert "Quiet days #1 removed." in out
     assert "is starting now" in out
+
+
+async def test_a_calendar_address_given_in_chat_may_not_point_inside(
+    sqlite_url: str, clock: FakeClock, calendar_server: str
+) -> None:
+    """Without IT's say-so, a lead can't make the server fetch from its own network."""
+    port = calendar_server.rsplit(":", 1)[1]
+    async with running_console(sqlite_url, clock) as console:
+        out = said(
+            await console.say(
+                "/as ana",
+                f"/reflect calendar {calendar_server}/school.ics",  # an IP literal
+                f"/reflect calendar http://localhost:{port}/school.ics",  # a name, resolving inside
+                "/reflect holidays",
+            )
+        )
+    assert out.count("that address is on an internal network") == 2
+    assert "Connected" not in out
+
+
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("8.8.8.8", True),
+        ("2606:4700:4700::1111", True),
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.0.10", False),
+        ("172.16.5.4", False),
+        ("169.254.169.254", False),  # cloud metadata
+        ("::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("fe80::1%eth0", False),
+        ("0.0.0.0", False),
+    ],
+)
+def test_which_addresses_count_as_public(address: str, public: bool) -> None:
+    from bot.reflection.ics import _is_public
+
+    assert _is_public(address) is public
