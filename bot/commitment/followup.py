@@ -9,6 +9,7 @@ Every handler re-reads the commitment and does nothing if it moved on (done, re-
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -18,6 +19,7 @@ from bot.commitment import prompts
 from bot.commitment.sending import send_scheduled
 from bot.commitment.timing import Timing
 from bot.context import Core
+from bot.messages import OutMessage
 from bot.scheduler import RetryLater
 from storage import commitments as repo
 from storage import identity
@@ -166,19 +168,15 @@ class FollowUp:
         raise RetryLater((later - now).total_seconds(), "a quiet day; waiting for a school day")
 
     async def remind(self, job: Job) -> None:
-        loaded = await self._current(job)
-        if loaded is None:
-            return
-        c, owner, team = loaded
-        today = await self._wait_if_quiet(job, owner, team)
-        if today is None:
-            return
-        await send_scheduled(
-            f"the reminder for commitment {c.id}",
-            self.core.outbox.to_member(owner, prompts.reminder(c, today)),
-        )
+        await self._to_owner(job, "the reminder", prompts.reminder)
 
     async def due(self, job: Job) -> None:
+        await self._to_owner(job, "the check-in", prompts.check_in)
+
+    async def _to_owner(
+        self, job: Job, what: str, build: Callable[[Commitment, date], OutMessage]
+    ) -> None:
+        """A nudge to the owner, if the commitment still wants it and today is a school day."""
         loaded = await self._current(job)
         if loaded is None:
             return
@@ -187,8 +185,8 @@ class FollowUp:
         if today is None:
             return
         await send_scheduled(
-            f"the check-in for commitment {c.id}",
-            self.core.outbox.to_member(owner, prompts.check_in(c, today)),
+            f"{what} for commitment {c.id}",
+            self.core.outbox.to_member(owner, build(c, today)),
         )
 
     async def silence(self, job: Job) -> None:
