@@ -71,3 +71,13 @@ async def test_the_clock_walks_through_due_work_unless_offline(
         jumped = "\n".join(await console.say("/clock +10d offline"))
         assert "A friendly reminder" not in jumped
         assert "How did it go?" not in jumped
+
+
+async def test_a_members_time_zone_is_kept_when_switching_back(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    async with running_console(sqlite_url, clock) as console:
+        await console.say("/as ben America/Chicago", "/as ana", "/as ben")
+        assert console.session.actor.timezone == "America/Chicago"
+        await console.say("/as ben Europe/Paris")
+        assert console.session.actor.timezone == "Europe/Paris"

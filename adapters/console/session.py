@@ -133,7 +133,12 @@ class ConsoleSession:
         await self.bot.dispatcher.handle(event, self.messenger)
 
     def _event_for(self, text: str) -> InboundEvent:
-        mentions = tuple(member_for(m) for m in dict.fromkeys(_MENTION.findall(text)))
+        # Like a chat platform's mention: the person as the console knows them (with their zone).
+        known = self.messenger.roster_names
+        mentions = tuple(
+            known.get(ref.user_id, ref)
+            for ref in (member_for(m) for m in dict.fromkeys(_MENTION.findall(text)))
+        )
         event_id = f"console-{uuid.uuid4().hex}"
         now = self.bot.core.clock.now()
         if text.startswith("/"):
@@ -201,6 +206,9 @@ class ConsoleSession:
             except (ZoneInfoNotFoundError, ValueError):
                 raise UserError(f"{words[1]!r} isn't a time zone; try America/Chicago") from None
             zone = words[1]
+        known = self.messenger.roster_names.get(member_for(words[0]).user_id)
+        if zone is None and known is not None:
+            zone = known.timezone  # "/as ben" keeps the zone "/as ben America/Chicago" gave
         self.actor = member_for(words[0], zone)
         self.messenger.roster_names[self.actor.user_id] = self.actor
         self.write(f"  (you are now {self.actor.display_name})")
