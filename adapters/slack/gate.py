@@ -4,19 +4,28 @@ Bolt's matchers and argument builders index straight into payloads (``body["view
 and turn a malformed one into a 500. This gate answers 400 instead, and acknowledges payload
 types plcbot does not use without handling them, so nothing Slack (or anyone holding the
 signing secret) sends can make plcbot answer with a server error.
+
+It also gives bolt a ``respond`` that cannot fail. Bolt itself uses it only to tell someone in
+a workspace that never installed plcbot so (through the request's ``response_url``), and it
+does so before the ack: an unreachable or slow URL there would otherwise become a 500 or miss
+Slack's 3 seconds. plcbot's own answers go through the messenger, not through this.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_bolt.middleware.async_middleware import AsyncMiddleware
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_bolt.response import BoltResponse
 
 log = logging.getLogger(__name__)
+
+RESPOND_SECONDS = 2.0  # bolt's reply waits inside the request: stay within Slack's 3 seconds
 
 
 def payload_problem(body: Mapping[str, Any]) -> str | None:
@@ -43,12 +52,34 @@ def payload_problem(body: Mapping[str, Any]) -> str | None:
         view = body.get("view")
         if not isinstance(view, Mapping) or not isinstance(view.get("callback_id"), str):
             return f"{kind} without a view"
+        if not isinstance(view.get("type"), str):  # bolt reads it to tell workflow steps apart
+            return f"{kind} with a view lacking its type"
         if not user_ok():
             return f"{kind} without a user"
     return None
 
 
 KNOWN_TYPES = {"event_callback", "block_actions", "view_submission", "view_closed"}
+
+
+class BestEffortRespond(AsyncRespond):
+    """Bolt's ``respond``, bounded in time, logging a failure instead of raising it."""
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return await asyncio.wait_for(super().__call__(*args, **kwargs), RESPOND_SECONDS)
+        except Exception as exc:  # a reply nobody may see must not fail the request
+            log.warning("could not answer through a Slack response_url: %r", exc)
+            return None
+
+
+def _safe_respond(req: AsyncBoltRequest) -> None:
+    url = req.context.response_url
+    req.context["respond"] = BestEffortRespond(
+        response_url=url if isinstance(url, str) else None,
+        proxy=req.context.client.proxy,
+        ssl=req.context.client.ssl,
+    )
 
 
 class PayloadGate(AsyncMiddleware):
@@ -62,6 +93,7 @@ class PayloadGate(AsyncMiddleware):
         next: Callable[[], Awaitable[BoltResponse]],
     ) -> BoltResponse | None:
         body = req.body
+        _safe_respond(req)
         if "command" in body or body.get("type") == "url_verification":
             await next()
             return resp

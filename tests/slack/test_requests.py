@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 
 import pytest
 
-from tests.slack.workspace import SlackWorkspace
+from bot.clock import FakeClock
+from tests.slack.test_oauth import OAUTH_ENV
+from tests.slack.workspace import SlackWorkspace, running_slack
+from tests.support.fake_slack import FakeSlack
 
 
 async def test_url_verification_echoes_the_challenge(slack: SlackWorkspace) -> None:
@@ -97,6 +101,8 @@ async def test_malformed_bodies_get_400(
         {"type": "block_actions", "user": {"id": "U0MARIA"}, "actions": [{"value": "x"}]},
         {"type": "view_submission", "user": {"id": "U0MARIA"}},
         {"type": "view_submission", "view": {"callback_id": "plcbot.form"}},
+        {"type": "view_submission", "user": {"id": "U0MARIA"}, "view": {"callback_id": "x.y"}},
+        {"type": "view_closed", "user": {"id": "U0MARIA"}, "view": {"callback_id": "plcbot.form"}},
         {"type": "event_callback", "event_id": "Ev1"},
         {"type": "event_callback", "event": {"type": "message"}},
     ],
@@ -135,3 +141,26 @@ async def test_payloads_that_make_no_sense_are_ignored_quietly(slack: SlackWorks
     assert answer.status == 200
     await slack.settled()
     assert slack.fake.sent == []
+
+
+async def test_a_workspace_that_never_installed_plcbot_gets_no_server_error(
+    sqlite_url: str, clock: FakeClock, fake: FakeSlack
+) -> None:
+    """Bolt tells such a person through the response_url before acking; if that URL cannot be
+    reached, the request is still acknowledged."""
+    async with running_slack(sqlite_url, clock, fake, **OAUTH_ENV) as slack:
+        nowhere = f"http://127.0.0.1:{closed_port()}/response/unreachable"
+        answer = await slack.command("/team", team="T0NOPE", response_url=nowhere)
+        assert answer.status == 200 and "Traceback" not in answer.text
+        answer = await slack.command("/team", team="T0NOPE", response_url="not a url")
+        assert answer.status == 200
+        await slack.settled()
+        assert fake.sent == [] and not fake.calls_to("users.info")  # nobody was served
+
+
+def closed_port() -> int:
+    """A loopback port the OS just handed out and nobody listens on any more."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
