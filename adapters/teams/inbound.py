@@ -21,11 +21,14 @@ from __future__ import annotations
 
 import hashlib
 import html
+import json
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from yarl import URL
 
 from adapters.teams.cards import DATA_ACTION, DATA_INPUTS, DATA_VALUE
 from bot.events import (
@@ -42,11 +45,18 @@ PLATFORM = "teams"
 THREAD_MARK = ";messageid="
 DEFAULT_TENANT = "default"  # the Bot Framework Emulator and local tests send no tenant
 MAX_EVENT_ID = 200  # processed_events.event_id holds 255 characters
+MAX_ID = 255  # user and conversation ids are stored in 255-character columns
+MAX_TENANT = 128  # workspaces.external_id
+MAX_NAME = 200  # display names, team and conversation names
+MAX_URL = 2_000
+HANDLED = frozenset({"message", "invoke", "conversationUpdate", "installationUpdate"})
 
 CommandParser = Callable[[str], "tuple[str, str] | None"]
 _BREAKS = re.compile(r"<br\s*/?>|</p>|</div>", re.IGNORECASE)
 _TAGS = re.compile(r"<[^>]{0,200}>")
 _SPACES = re.compile(r"[ \t\u00a0]+")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 
 
 class BadActivity(ValueError):
@@ -61,28 +71,62 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
+def _name(value: Any) -> str:
+    """A display, team or chat name as plcbot stores and shows it: one line, no control
+    characters, at most :data:`MAX_NAME` characters (the columns' size)."""
+    return " ".join(_UNSTORABLE.sub("", _str(value)).split())[:MAX_NAME].strip()
+
+
+def _usable_id(value: str, limit: int) -> bool:
+    """Ids are stored in columns of ``limit`` characters; a control character in one (a NUL
+    in particular, which PostgreSQL refuses) can only come from a forged or broken request."""
+    return len(value) <= limit and not _CONTROL_CHARS.search(value)
+
+
+def _usable_url(value: str) -> bool:
+    try:
+        url = URL(value)
+    except (ValueError, TypeError):
+        return False
+    return url.scheme in ("https", "http") and bool(url.host) and _usable_id(value, MAX_URL)
+
+
 def check(raw: Mapping[str, Any]) -> None:
-    """Refuse activities missing what every turn needs (before the SDK sees them)."""
-    if not _str(raw.get("type")):
+    """Refuse activities missing what every turn needs (before the SDK sees them).
+
+    Every activity the Bot Connector sends names the ``serviceUrl`` that answers go to, and
+    the SDK builds a connector client from it before any handler runs, whatever the type; an
+    activity without a usable one is not from Teams, so it is a 400, never a failed turn.
+    """
+    kind = _str(raw.get("type"))
+    if not kind:
         raise BadActivity("the activity has no type")
-    if not _str(_dict(raw.get("conversation")).get("id")):
+    conversation_id = _str(_dict(raw.get("conversation")).get("id"))
+    if not conversation_id:
         raise BadActivity("the activity has no conversation.id")
-    if raw["type"] in ("message", "invoke"):
-        missing = [
-            name
-            for name, value in (
-                ("id", raw.get("id")),
-                ("serviceUrl", raw.get("serviceUrl")),
-                ("from.id", _dict(raw.get("from")).get("id")),
-                ("recipient.id", _dict(raw.get("recipient")).get("id")),
-            )
-            if not _str(value)
-        ]
-        if missing:
-            raise BadActivity(f"the {raw['type']} activity has no {', '.join(missing)}")
-        service_url = _str(raw.get("serviceUrl"))
-        if not service_url.startswith(("https://", "http://")):
-            raise BadActivity("serviceUrl is not an http(s) URL")
+    if not _usable_url(_str(raw.get("serviceUrl"))):
+        what = "is not an http(s) URL" if raw.get("serviceUrl") else "is missing"
+        raise BadActivity(f"the {kind} activity's serviceUrl {what}")
+    if not _usable_id(split_thread(conversation_id)[0], MAX_ID):
+        raise BadActivity("conversation.id is too long or holds control characters")
+    if not _usable_id(tenant_of(raw), MAX_TENANT):
+        raise BadActivity("the tenant id is too long or holds control characters")
+    if kind not in HANDLED:
+        return
+    required = [("from.id", _dict(raw.get("from")).get("id"))]
+    required.append(("recipient.id", _dict(raw.get("recipient")).get("id")))
+    if kind in ("message", "invoke"):
+        required.insert(0, ("id", raw.get("id")))
+    missing = [name for name, value in required if not _str(value)]
+    if missing:
+        raise BadActivity(f"the {kind} activity has no {', '.join(missing)}")
+    for name, value in required:
+        if not _usable_id(_str(value), MAX_ID):
+            raise BadActivity(f"{name} is too long or holds control characters")
+    try:
+        json.dumps(raw, ensure_ascii=False).encode()
+    except UnicodeEncodeError:
+        raise BadActivity("the activity holds text that is not valid Unicode") from None
 
 
 def split_thread(conversation_id: str) -> tuple[str, str | None]:
@@ -125,13 +169,13 @@ def conversation_of(raw: Mapping[str, Any]) -> ConversationRef:
     if kind != ConversationKind.CHANNEL:
         base, root = _str(conversation.get("id")), None
     name = (
-        _str(team.get("name"))
-        or _str(conversation.get("name"))
-        or _str(_dict(channel_data.get("channel")).get("name"))
+        _name(team.get("name"))
+        or _name(conversation.get("name"))
+        or _name(_dict(channel_data.get("channel")).get("name"))
         or None
     )
     if kind == ConversationKind.DIRECT:
-        name = _str(_dict(raw.get("from")).get("name")) or name
+        name = _name(_dict(raw.get("from")).get("name")) or name
     data: dict[str, Any] = {
         "service_url": _str(raw.get("serviceUrl")),
         "tenant_id": tenant_of(raw),
@@ -166,7 +210,7 @@ def actor_of(raw: Mapping[str, Any]) -> MemberRef:
     sender = _dict(raw.get("from"))
     user_id = _str(sender.get("id"))
     return MemberRef(
-        PLATFORM, tenant_of(raw), user_id, _str(sender.get("name")) or user_id, _timezone(raw)
+        PLATFORM, tenant_of(raw), user_id, _name(sender.get("name")) or user_id, _timezone(raw)
     )
 
 
@@ -197,9 +241,9 @@ def text_and_mentions(raw: Mapping[str, Any]) -> tuple[str, tuple[MemberRef, ...
             continue
         mentioned = _dict(entity.get("mentioned"))
         user_id = _str(mentioned.get("id"))
-        name = _str(mentioned.get("name"))
-        marked = _str(entity.get("text")) or f"<at>{name}</at>"
-        if not user_id:
+        marked = _str(entity.get("text")) or f"<at>{_str(mentioned.get('name'))}</at>"
+        name = _name(mentioned.get("name"))
+        if not user_id or not _usable_id(user_id, MAX_ID):
             continue
         if user_id == bot_id:
             bot_mentioned = True
@@ -209,7 +253,7 @@ def text_and_mentions(raw: Mapping[str, Any]) -> tuple[str, tuple[MemberRef, ...
         if all(m.user_id != user_id for m in mentions):
             mentions.append(MemberRef(PLATFORM, tenant, user_id, name or user_id))
     text = _BREAKS.sub("\n", text)
-    text = html.unescape(_TAGS.sub("", text))
+    text = _UNSTORABLE.sub("", html.unescape(_TAGS.sub("", text)))
     lines = [_SPACES.sub(" ", line).strip() for line in text.replace("\r", "").split("\n")]
     return "\n".join(lines).strip(), tuple(mentions), bot_mentioned
 

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from bot.clock import FakeClock
+from storage import identity as repo
 from tests.support.fake_connector import FakeConnector
-from tests.teams.activities import MARIA, Teams
+from tests.teams.activities import MARIA, TENANT, Teams
 from tests.teams.harness import teams_server
 
 
@@ -60,7 +61,23 @@ async def test_malformed_activities_are_answered_with_a_4xx(
         replaced(teams.execute(MARIA, "x", {}, card_id="1"), "name", "task/fetch"),
         replaced(teams.execute(MARIA, "x", {}, card_id="1"), "value", "nonsense"),
         teams.submit(MARIA, {"unrelated": "data"}, card_id="123"),
+        # no usable serviceUrl, whatever the type: the SDK needs one before any handler runs
+        {"type": "typing", "conversation": {"id": "c"}},
+        without(teams.bot_added_to_team(MARIA), "serviceUrl"),
+        replaced(message, "serviceUrl", "http://"),
+        replaced(replaced(message, "type", "messageReaction"), "serviceUrl", 7),
+        # what plcbot would store must fit its columns and be storable text
+        replaced(message, "id", "16\x0000"),
+        replaced(message, "conversation", {**message["conversation"], "id": "19:a\x00b"}),
+        replaced(message, "conversation", {**message["conversation"], "id": "19:" + "x" * 300}),
+        replaced(message, "conversation", {**message["conversation"], "tenantId": "t" * 200}),
+        replaced(message, "from", {**MARIA.account, "id": "29:" + "m" * 300}),
+        # an update about plcbot being added must say who and to which bot
+        without(teams.bot_added_to_team(MARIA), "from"),
+        without(teams.bot_added_to_team(MARIA), "recipient"),
     ]
+    lone_surrogate = json.dumps(message).replace('"team"', '"team \\ud800"').encode()
+    raw_bodies.append(lone_surrogate)
     async with teams_server(sqlite_url, clock) as server:
         answers = [await server.post(None, raw=body) for body in raw_bodies]
         answers += [await server.post(activity) for activity in activities]
@@ -78,3 +95,38 @@ async def test_activity_types_plcbot_does_not_use_are_accepted_quietly(
             answer = await server.post(replaced(message, "type", kind))
             assert answer.status == 202
     assert fake.requests == []
+
+
+async def test_odd_but_harmless_shapes_are_handled_without_losing_anything(
+    db_url: str, clock: FakeClock, fake: FakeConnector, teams: Teams
+) -> None:
+    """Names with control characters (PostgreSQL refuses a NUL) or beyond the columns' size,
+    a card value that isn't an object, a huge message: each gets a normal answer."""
+    odd_name = {**MARIA.account, "name": "Maria\x00 Lopez\n" + "z" * 300}
+    long_team = {**message_channel_data(teams), "team": {"id": "t", "name": "PLC " * 100}}
+    activities = [
+        replaced(teams.channel_message(MARIA, "team"), "channelData", long_team),
+        replaced(teams.personal_message(MARIA, "help"), "value", ["not", "an", "object"]),
+        teams.personal_message(MARIA, "commit " + "x" * 1_500_000),
+        replaced(teams.personal_message(MARIA, "help"), "value", "text"),
+        replaced(teams.channel_message(MARIA, "team"), "from", odd_name),  # last: names refresh
+    ]
+    async with teams_server(db_url, clock) as server:
+        for activity in activities:
+            answer = await server.post(activity)
+            assert answer.status == 202, answer
+        async with server.bot.db.read() as session:
+            workspace = await repo.find_workspace(session, "teams", TENANT)
+            assert workspace is not None
+            maria = await repo.find_member(session, workspace, MARIA.user_id)
+    assert maria is not None and maria.display_name.startswith("Maria Lopez zzz")
+    assert len(maria.display_name) == 200
+    texts = fake.texts()
+    assert not any("went wrong" in t for t in texts), texts
+    assert any("characters long; please keep it under" in t for t in texts)
+    assert sum("plcbot: what I can do" in t for t in texts) == 2
+
+
+def message_channel_data(teams: Teams) -> dict[str, Any]:
+    data: dict[str, Any] = teams.channel_message(MARIA, "x")["channelData"]
+    return data
