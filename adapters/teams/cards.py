@@ -16,9 +16,9 @@ Every message becomes one card, so user text is escaped the same way everywhere:
 Limits: Teams refuses a message over roughly 28 KB, so a card is kept under
 :data:`MAX_CARD_CHARS`: a chart image is inlined as a PNG data URI only when it fits in
 :data:`INLINE_IMAGE_CHARS` (re-encoded with a small palette if needed), else its alt text is
-shown; trailing blocks are cut, with a note, as a last resort. Files (CSV, Markdown) are shown
-as text in the card: bots can't attach files in Teams channels, and a 1:1 upload needs a
-OneDrive consent round trip.
+shown; a message still too long becomes several cards, in order (:func:`render_cards`).
+Files (CSV, Markdown) are shown as text in the card: bots can't attach files in Teams
+channels, and a 1:1 upload needs a OneDrive consent round trip.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from __future__ import annotations
 import base64
 import io
 import json
-from collections.abc import Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -95,7 +95,9 @@ class CardBuilder:
         self.now = now
         self.body: list[Json] = []
         self.entities: list[Json] = []
+        self.glued: set[int] = set()  # body indexes that must stay on the card before them
         self._separate = False
+        self._glue_next = False
 
     # -- text -----------------------------------------------------------------------------
 
@@ -165,14 +167,20 @@ class CardBuilder:
 
     # -- body -----------------------------------------------------------------------------
 
-    def add(self, element: Json) -> None:
+    def add(self, element: Json, *, glued: bool = False) -> None:
+        """Append an element; ``glued`` keeps it on the same card as the one before it when
+        a long message is split (a form's inputs and its submit button)."""
         if self._separate and self.body:
             element = {**element, "separator": True, "spacing": "Medium"}
+        if (glued or self._glue_next) and self.body:
+            self.glued.add(len(self.body))
         self._separate = False
+        self._glue_next = False
         self.body.append(element)
 
     def heading(self, value: str, size: str = "Default") -> None:
         self.add(self.text((value,), style={"weight": "Bolder", "size": size}))
+        self._glue_next = True  # a heading never ends a card without what it heads
 
     def block(self, block: Block) -> None:
         if isinstance(block, Section):
@@ -243,10 +251,8 @@ class CardBuilder:
         self.add(self.text((note,), style={"isSubtle": True, "size": "Small"}))
 
     def form(self, form: Form) -> None:
-        for field in form.inputs:
-            if field.input_id in RESERVED:
-                continue
-            self.add(form_input(field))
+        for number, field in enumerate(i for i in form.inputs if i.input_id not in RESERVED):
+            self.add(form_input(field), glued=number > 0)
         data = {
             DATA_ACTION: form.action_id,
             DATA_VALUE: form.value,
@@ -260,7 +266,7 @@ class CardBuilder:
             "associatedInputs": "auto",
             "style": "positive",
         }
-        self.add({"type": "ActionSet", "actions": [submit]})
+        self.add({"type": "ActionSet", "actions": [submit]}, glued=True)
 
 
 def countdown(block: Countdown, now: datetime) -> Json:
@@ -358,22 +364,155 @@ def inline_png(png: bytes) -> str | None:
     return None
 
 
-def render(message: OutMessage, now: datetime) -> Json:
-    """The card for ``message``, cut to fit a Teams message if it is very long."""
-    card = _render(message, now, message.blocks)
-    blocks = list(message.blocks)
-    while len(json.dumps(card)) > MAX_CARD_CHARS and blocks:
-        blocks.pop()
-        cut = (*blocks, Section(("(The rest was too long for one Teams message.)",)))
-        card = _render(message, now, tuple(cut))
-    return card
+def render_cards(message: OutMessage, now: datetime) -> list[Json]:
+    """The message as one card, or as several, in order, when one Teams message can't hold it.
+
+    Like Slack's 50-block split, nothing is dropped: the body is cut between elements (never
+    between a heading and what it heads, nor inside a form), an element too long on its own
+    is cut between lines or words (never inside a mention), later cards start with
+    "(continued)", and the buttons go on the last card, after everything they act on.
+    """
+    builder = _build(message, now)
+    actions = [button_action(b) for b in message.buttons]
+    whole = _card(message, builder.body, builder.entities, actions)
+    if _size(whole) <= MAX_CARD_CHARS:
+        return [whole]
+    heading = builder.text(
+        (f"{message.title} (continued)" if message.title else "(continued)",),
+        style={"weight": "Bolder", "isSubtle": True},
+    )
+    # what any card may carry besides its share of the body and its mentions' entities
+    base = _size(_card(message, [heading], [], actions)) + len(', "entities": []')
+    budget = MAX_CARD_CHARS - base
+    entities = builder.entities
+    bodies: list[list[Json]] = [[]]
+    named: list[Json] = []  # the entities of the card being filled
+    used = 0
+    for unit in _units(builder.body, builder.glued, entities, budget):
+        size = _cost(unit, entities, named)
+        if bodies[-1] and used + size > budget:
+            bodies.append([])
+            named, used = [], 0
+            size = _cost(unit, entities, named)
+        bodies[-1].extend(unit)
+        named.extend(e for e in _mentioned(unit, entities) if e not in named)
+        used += size
+    cards = []
+    for number, body in enumerate(bodies):
+        last = number == len(bodies) - 1
+        shown = body if number == 0 else [heading, *body]
+        cards.append(_card(message, shown, entities, actions if last else []))
+    return cards
 
 
-def _render(message: OutMessage, now: datetime, blocks: Sequence[Block]) -> Json:
+def _size(value: Any) -> int:
+    """Characters on the wire: the connector client sends JSON with non-ASCII escaped."""
+    return len(json.dumps(value))
+
+
+def _mentioned(elements: Any, entities: list[Json]) -> list[Json]:
+    """The mention entities whose ``<at>Name</at>`` appears in ``elements`` (user text is
+    neutralised, so only plcbot's own mentions can match)."""
+    if not entities:
+        return []
+    shown = json.dumps(elements)
+    return [e for e in entities if json.dumps(e["text"])[1:-1] in shown]
+
+
+def _cost(unit: list[Json], entities: list[Json], named: list[Json]) -> int:
+    """What ``unit`` adds to a card that already has the entities ``named``."""
+    new = [e for e in _mentioned(unit, entities) if e not in named]
+    return sum(_size(e) + 2 for e in unit) + sum(_size(e) + 2 for e in new)
+
+
+def _units(
+    body: list[Json], glued: set[int], entities: list[Json], budget: int
+) -> list[list[Json]]:
+    """The body in pieces that must stay together, each small enough for one card."""
+    units: list[list[Json]] = []
+    for index, element in enumerate(body):
+        if index in glued and units:
+            units[-1].append(element)
+        else:
+            units.append([element])
+    fitted: list[list[Json]] = []
+    for unit in units:
+        if _cost(unit, entities, []) <= budget:
+            fitted.append(unit)
+            continue
+        for element in unit:  # too big to keep together: each element alone, cut if need be
+            fitted.extend([piece] for piece in _cut_element(element, entities, budget))
+    return fitted
+
+
+def _cut_element(element: Json, entities: list[Json], budget: int) -> list[Json]:
+    """A text element too long for a card as several shorter ones; others stay whole."""
+    if _cost([element], entities, []) <= budget:
+        return [element]
+    if element.get("type") == "TextBlock" and isinstance(element.get("text"), str):
+
+        def block_fits(part: str) -> bool:
+            return _cost([{**element, "text": part}], entities, []) <= budget
+
+        return [{**element, "text": part} for part in _cut_text(element["text"], block_fits)]
+    if element.get("type") != "RichTextBlock":
+        return [element]  # an image or an input: at most a few KB, never cut
+    room = budget - _size({**element, "inlines": []})
+    blocks: list[Json] = []
+    runs: list[Json] = []
+    used = 0
+    for run in element.get("inlines", ()):
+
+        def run_fits(part: str, run: Json = run) -> bool:
+            return _size({**run, "text": part}) + 2 <= room
+
+        for part in _cut_text(run.get("text", ""), run_fits):
+            piece = {**run, "text": part}
+            size = _size(piece) + 2
+            if runs and used + size > room:
+                blocks.append({**element, "inlines": runs})
+                runs, used = [], 0
+            runs.append(piece)
+            used += size
+    if runs:
+        blocks.append({**element, "inlines": runs})
+    return blocks
+
+
+def _cut_text(value: str, fits: Callable[[str], bool]) -> list[str]:
+    """``value`` in order, in the longest parts that ``fits`` accepts, each cut after a line
+    break or a space where there is one, and never inside an ``<at>...</at>`` mention."""
+    parts: list[str] = []
+    while len(value) > 1 and not fits(value):
+        low, high = 1, len(value) - 1  # the longest prefix that fits, by bisection
+        while low < high:
+            middle = (low + high + 1) // 2
+            if fits(value[:middle]):
+                low = middle
+            else:
+                high = middle - 1
+        end = low
+        head = value[:end]
+        opened = head.rfind("<at>")
+        if opened > head.rfind("</at>") and opened > 0:
+            end = opened
+        else:
+            for mark in ("\n", " "):
+                at = head.rfind(mark)
+                if at >= end // 2:
+                    end = at + 1
+                    break
+        parts.append(value[:end])
+        value = value[end:]
+    parts.append(value)
+    return parts
+
+
+def _build(message: OutMessage, now: datetime) -> CardBuilder:
     builder = CardBuilder(now)
     if message.title:
         builder.heading(message.title, size="Medium")
-    for block in blocks:
+    for block in message.blocks:
         builder.block(block)
     if message.form is not None:
         if message.form.title and message.form.title != message.title:
@@ -385,25 +524,28 @@ def _render(message: OutMessage, now: datetime, blocks: Sequence[Block]) -> Json
         builder.add(builder.text((message.footer,), style={"isSubtle": True, "size": "Small"}))
     if not builder.body:
         builder.add(builder.text((message.fallback,)))
+    buttons = [button_action(b) for b in message.buttons]
+    if len(buttons) > ACTIONS_PER_ROW:
+        for start in range(0, len(buttons), ACTIONS_PER_ROW):
+            row = {"type": "ActionSet", "actions": buttons[start : start + ACTIONS_PER_ROW]}
+            builder.add(row, glued=start > 0)
+    return builder
+
+
+def _card(message: OutMessage, body: list[Json], entities: list[Json], actions: list[Json]) -> Json:
     card: Json = {
         "type": "AdaptiveCard",
         "$schema": CARD_SCHEMA,
         "version": CARD_VERSION,
-        "body": builder.body,
+        "body": body,
         "fallbackText": plain(message.fallback),
         "msteams": {"width": "Full"},
     }
-    actions = [button_action(b) for b in message.buttons]
-    if len(actions) <= ACTIONS_PER_ROW:
-        if actions:
-            card["actions"] = actions
-    else:
-        for start in range(0, len(actions), ACTIONS_PER_ROW):
-            card["body"].append(
-                {"type": "ActionSet", "actions": actions[start : start + ACTIONS_PER_ROW]}
-            )
-    if builder.entities:
-        card["msteams"]["entities"] = builder.entities
+    if actions and len(actions) <= ACTIONS_PER_ROW:
+        card["actions"] = actions
+    mentioned = _mentioned(body, entities)
+    if mentioned:
+        card["msteams"]["entities"] = mentioned
     return card
 
 

@@ -13,6 +13,7 @@ note in the channel tells them how to open one, without the private content.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
@@ -22,13 +23,13 @@ from typing import Any
 
 from microsoft_agents.activity import Activity
 
-from adapters.teams.cards import Json, attachment_for, render
+from adapters.teams.cards import Json, attachment_for, render_cards
 from adapters.teams.connector import Connector
 from adapters.teams.inbound import PLATFORM, THREAD_MARK
 from bot.clock import Clock
 from bot.events import ConversationKind, ConversationRef, MemberRef
 from bot.messages import Mention, OutMessage, Section, text
-from bot.ports import DeliveryError, Messenger, SentMessage
+from bot.ports import DeliveryError, Messenger, RateLimited, SentMessage
 from storage import identity
 from storage.db import Database
 
@@ -36,6 +37,8 @@ log = logging.getLogger(__name__)
 
 DIRECT_CACHE_SIZE = 5_000
 SUMMARY_CHARS = 250
+PART_ATTEMPTS = 3  # tries for each later part of a split message
+PART_WAIT_SECONDS = 30.0  # the longest "slow down" a later part waits out
 _UPDATED: ContextVar[dict[str, Json] | None] = ContextVar("teams_updated_cards", default=None)
 
 
@@ -74,16 +77,41 @@ class TeamsMessenger(Messenger):
 
     # -- building and routing -------------------------------------------------------------
 
-    def activity(self, message: OutMessage) -> tuple[Activity, Json]:
-        card = render(message, self.clock.now())
-        activity = Activity.model_validate(
+    def cards(self, message: OutMessage) -> list[Json]:
+        """Usually one card; several, in order, for a message too long for one."""
+        return render_cards(message, self.clock.now())
+
+    @staticmethod
+    def activity(card: Json, message: OutMessage) -> Activity:
+        return Activity.model_validate(
             {
                 "type": "message",
                 "attachments": [attachment_for(card)],
                 "summary": message.fallback[:SUMMARY_CHARS] or "plcbot",
             }
         )
-        return activity, card
+
+    async def post_rest(
+        self, conversation: ConversationRef, message: OutMessage, cards: Sequence[Json]
+    ) -> None:
+        """The later parts of a split message, after its first part is out (posted, updated
+        or shown as an ``Action.Execute`` answer). A "slow down" is waited out here: handing
+        it back would make the retry repeat the part already shown."""
+        if not cards:
+            return
+        data = await self._route(conversation)
+        where = wire_id(conversation)
+        for card in cards:
+            for attempt in range(PART_ATTEMPTS):
+                try:
+                    await self.connector.send(
+                        data["service_url"], where, self.activity(card, message)
+                    )
+                    break
+                except RateLimited as exc:
+                    if attempt == PART_ATTEMPTS - 1:
+                        raise
+                    await asyncio.sleep(min(exc.retry_after, PART_WAIT_SECONDS))
 
     async def _route(self, conversation: ConversationRef) -> Mapping[str, Any]:
         """The reference's platform data, or the tenant's latest one if it has none."""
@@ -104,13 +132,16 @@ class TeamsMessenger(Messenger):
 
     async def post(self, conversation: ConversationRef, message: OutMessage) -> SentMessage:
         data = await self._route(conversation)
-        activity, _card = self.activity(message)
+        first, *rest = self.cards(message)
+        activity = self.activity(first, message)
         message_id = await self.connector.send(data["service_url"], wire_id(conversation), activity)
+        await self.post_rest(conversation, message, rest)
         return SentMessage(conversation, message_id)
 
     async def update(self, sent: SentMessage, message: OutMessage) -> None:
         data = await self._route(sent.conversation)
-        activity, card = self.activity(message)
+        first, *rest = self.cards(message)
+        activity = self.activity(first, message)
         activity.id = sent.message_id
         await self.connector.update(
             data["service_url"],
@@ -120,7 +151,10 @@ class TeamsMessenger(Messenger):
         )
         record = _UPDATED.get()
         if record is not None:
-            record[sent.message_id] = card
+            record[sent.message_id] = first
+        # a card that outgrew one message keeps its place; the rest follows in its thread
+        thread = sent.conversation.in_thread(sent.conversation.thread_id or sent.message_id)
+        await self.post_rest(thread, message, rest)
 
     async def post_private(
         self, conversation: ConversationRef, member: MemberRef, message: OutMessage

@@ -8,18 +8,22 @@ import json
 import random
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from PIL import Image as PILImage
 
-from adapters.teams.cards import INLINE_IMAGE_CHARS, MAX_CARD_CHARS, ZWSP, render
+from adapters.teams.cards import INLINE_IMAGE_CHARS, MAX_CARD_CHARS, ZWSP, render_cards
 from bot.charts import Bar, bar_chart
 from bot.messages import (
     Attachment,
+    Button,
     Countdown,
     Divider,
     Field,
     Fields,
+    Form,
     Image,
+    Input,
     Link,
     ListBlock,
     ListItem,
@@ -29,10 +33,17 @@ from bot.messages import (
     Strong,
     text,
 )
+from bot.protocol.summary import summary_message
 from tests.support.fake_connector import card_text
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 HOSTILE = "[click me](http://evil.example) <at>Sam Okafor</at> {{DATE(2017-02-14T06:00:00Z)}}"
+
+
+def render(message: OutMessage) -> dict[str, Any]:
+    """The one card an ordinary message becomes."""
+    [card] = render_cards(message, NOW)
+    return card
 
 
 def elements(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
@@ -53,7 +64,7 @@ def elements(card: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 
 def test_user_text_without_mentions_is_shown_exactly_as_typed() -> None:
-    card = render(OutMessage(title="Notes", blocks=(Section(text(HOSTILE)),)), NOW)
+    card = render(OutMessage(title="Notes", blocks=(Section(text(HOSTILE)),)))
     [body] = [b for b in card["body"] if b["type"] == "RichTextBlock"][1:]
     [run] = body["inlines"]
     # TextRuns are never Markdown; only the date function is defused (invisibly)
@@ -67,7 +78,7 @@ def test_mentions_are_real_and_user_text_beside_them_cannot_link_or_mention() ->
     message = OutMessage(
         blocks=(Section(text(Mention("29:maria", "Maria Lopez"), " wrote: ", HOSTILE)),)
     )
-    card = render(message, NOW)
+    card = render(message)
     [block] = elements(card, "TextBlock")
     assert block["text"].startswith("<at>Maria Lopez</at> wrote: ")
     assert "](" not in block["text"] and "<at>Sam" not in block["text"]
@@ -99,7 +110,7 @@ def test_links_strong_text_fields_lists_dividers_and_footers() -> None:
         ),
         footer="Type help for more.",
     )
-    card = render(message, NOW)
+    card = render(message)
     runs = elements(card, "TextRun")
     [link] = [r for r in runs if r.get("selectAction")]
     assert link["text"] == "the protocol"
@@ -119,7 +130,7 @@ def test_a_running_countdown_shows_time_left_and_a_local_end_time() -> None:
     running = Countdown("Clarifying questions", 600, ends_at=NOW + timedelta(minutes=4))
     paused = Countdown("Feedback", 600, remaining_seconds=90)
     over = Countdown("Reflection", 60, ends_at=NOW - timedelta(seconds=1))
-    card = render(OutMessage(blocks=(running, paused, over)), NOW)
+    card = render(OutMessage(blocks=(running, paused, over)))
     lines = [b["text"] for b in elements(card, "TextBlock")]
     assert lines == [
         "⏱ Clarifying questions: 4 min left (until {{TIME(2026-11-23T09:04:00Z)}})",
@@ -134,7 +145,7 @@ def test_charts_are_inlined_when_small_and_described_when_not() -> None:
         [Bar(code, (n % 5 + 1, n % 3)) for n, code in enumerate(["A1", "A2", "B1", "B2", "C1"])],
         ("done", "open"),
     )
-    card = render(OutMessage(blocks=(chart,)), NOW)
+    card = render(OutMessage(blocks=(chart,)))
     [image] = elements(card, "Image")
     assert image["url"].startswith("data:image/png;base64,")
     assert len(image["url"]) <= INLINE_IMAGE_CHARS
@@ -146,24 +157,121 @@ def test_charts_are_inlined_when_small_and_described_when_not() -> None:
     buffer = io.BytesIO()
     noise.save(buffer, "PNG")
     big = Image(buffer.getvalue(), alt="A noisy picture, described in words.", title="Noise")
-    card = render(OutMessage(blocks=(big,)), NOW)
+    card = render(OutMessage(blocks=(big,)))
     assert elements(card, "Image") == []
     assert "A noisy picture, described in words." in card_text(card)
     assert "too large to show" in card_text(card)
 
 
-def test_files_are_shown_as_text_and_long_messages_are_cut_to_fit_teams() -> None:
+def test_files_are_shown_as_text_in_the_card() -> None:
     csv = Attachment("commitments.csv", b"owner,text\nMaria,Try exit tickets\n", "text/csv")
-    card = render(OutMessage(title="Export", attachment=csv), NOW)
+    card = render(OutMessage(title="Export", attachment=csv))
     shown = card_text(card)
     assert "File: commitments.csv" in shown and "Maria,Try exit tickets" in shown
     assert any(r.get("fontType") == "Monospace" for r in elements(card, "TextRun"))
 
     pdf = Attachment("record.pdf", b"%PDF-1.7", "application/pdf")
-    assert "can't show in a chat" in card_text(render(OutMessage(attachment=pdf), NOW))
+    assert "can't show in a chat" in card_text(render(OutMessage(attachment=pdf)))
 
-    many = tuple(Section(text(f"Contribution {n}: " + "x" * 400)) for n in range(200))
-    card = render(OutMessage(title="Record", blocks=many), NOW)
-    assert len(json.dumps(card)) <= MAX_CARD_CHARS
-    assert "The rest was too long for one Teams message." in card_text(card)
-    assert "Contribution 0:" in card_text(card)
+
+def long_summary() -> dict[str, Any]:
+    """A long session's stored summary: nine steps, eight long contributions in most, in
+    Spanish (accents are six characters each on the wire), one anonymous in each step."""
+    titles = ["Bienvenida", "Presentación", "Preguntas", "Análisis", "Preparación"]
+    titles += ["Retroalimentación", "Reflexión", "Balance", "Próximos pasos"]
+    steps = []
+    for number, title in enumerate(titles):
+        entries = [
+            {
+                "author": None if n == 3 else f"Docente {n}",
+                "text": f"Aporte {number}.{n}: " + "la evaluación añadió razonamiento " * 7,
+            }
+            for n in range(8)
+        ]
+        steps.append(
+            {
+                "title": title,
+                "kind": "next_steps" if number == 8 else "open",
+                "collect": number != 0,
+                "reached": True,
+                "contributions": entries if number != 8 else [],
+                "notes": [{"author": "Docente 0", "text": f"Nota {number}: pensar más"}],
+            }
+        )
+    return {
+        "session": 7,
+        "protocol": {"title": "Tuning protocol", "credit": "Structure from NSRF."},
+        "outcome": "completed",
+        "started_at": "2026-11-23T09:00:00+00:00",
+        "ended_at": "2026-11-23T10:00:00+00:00",
+        "minutes": 60,
+        "roles": [{"role": "facilitator", "name": "Docente 0"}],
+        "steps": steps,
+        "next_steps": [
+            {"member_id": n, "author": f"Docente {n}", "text": f"Paso {n}: probar la tarea"}
+            for n in range(8)
+        ],
+    }
+
+
+def test_a_summary_too_long_for_one_card_is_split_in_order_and_nothing_is_lost() -> None:
+    message = summary_message(long_summary(), ZoneInfo("America/Mexico_City"))
+    cards = render_cards(message, NOW)
+    assert len(cards) >= 2
+    assert all(len(json.dumps(card)) <= MAX_CARD_CHARS for card in cards)
+    shown = [card_text(card) for card in cards]
+    assert shown[0].startswith("Summary: Tuning protocol (session #7)")
+    for later in shown[1:]:
+        assert later.startswith("Summary: Tuning protocol (session #7) (continued)")
+    assert "The full record: /protocol export 7." in shown[-1]  # the footer ends the last card
+    # every line of the message, in its order, each whole on one card
+    whole = "\n".join(shown)
+    expected = [f"Aporte {s}.{n}:" for s in range(1, 8) for n in range(8) if n != 3]
+    expected += [f"Paso {n}: probar la tarea" for n in range(8)]
+    positions = [whole.index(line) for line in expected]
+    assert positions == sorted(positions)
+    assert whole.count("Anonymous: Aporte") == 7
+    for line in card_text(render_cards(message, NOW)[0]).splitlines():
+        assert any(line in card for card in shown)
+
+
+def test_one_element_too_long_for_a_card_is_cut_between_words_and_mentions_stay_whole() -> None:
+    words = " ".join(f"λέξη{n}" for n in range(6_000))  # Greek: six characters each in JSON
+    export = Attachment("record.md", words.encode(), "text/markdown")
+    cards = render_cards(OutMessage(title="Export", attachment=export), NOW)
+    assert len(cards) >= 2 and all(len(json.dumps(c)) <= MAX_CARD_CHARS for c in cards)
+    runs = [r["text"] for c in cards for r in elements(c, "TextRun") if "λέξη" in r["text"]]
+    assert "".join(runs) == words[:8_000]  # the card shows the file's first 8,000 characters
+    assert all(r.endswith(" ") for r in runs[:-1])  # cut after a word, never inside one
+
+    people = [Mention(f"29:p{n}", f"Persona Número {n}") for n in range(400)]
+    parts: list[Any] = []
+    for who in people:
+        parts += [who, " añadió algo. "]
+    cards = render_cards(OutMessage(blocks=(Section(text(*parts)),)), NOW)
+    assert len(cards) >= 2 and all(len(json.dumps(c)) <= MAX_CARD_CHARS for c in cards)
+    seen = []
+    for card in cards:
+        [block] = elements(card, "TextBlock")
+        named = block["text"].count("<at>")
+        assert named == block["text"].count("</at>")  # no mention is cut in two
+        # each card carries the entities of exactly the mentions it shows
+        assert [e["text"] for e in card["msteams"]["entities"]] == [
+            f"<at>{p.name}</at>" for p in people[len(seen) : len(seen) + named]
+        ]
+        seen += people[len(seen) : len(seen) + named]
+    assert seen == people
+
+
+def test_a_long_form_keeps_its_inputs_with_its_submit_button_and_buttons_come_last() -> None:
+    notes = tuple(Section(text(f"Nota {n}: " + "é" * 300)) for n in range(40))
+    form = Form("f.save", "Tu nota", (Input("a", "A"), Input("b", "B")), submit_label="Guardar")
+    buttons = tuple(Button(f"Botón {n}", f"b.{n}") for n in range(3))
+    cards = render_cards(OutMessage(title="Notas", blocks=notes, form=form, buttons=buttons), NOW)
+    assert len(cards) >= 2
+    *earlier, last = cards
+    assert all("actions" not in card for card in earlier)
+    assert [a["title"] for a in last["actions"]] == ["Botón 0", "Botón 1", "Botón 2"]
+    ids = [e.get("id") for e in last["body"]]
+    assert "a" in ids and "b" in ids and elements(last, "ActionSet")
+    assert "Nota 39:" in card_text(last) and "Nota 0:" in card_text(cards[0])
