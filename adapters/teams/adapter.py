@@ -39,15 +39,15 @@ from adapters.teams.auth import (
     default_host_validator,
     mode_for,
 )
-from adapters.teams.cards import render
+from adapters.teams.cards import Json
 from adapters.teams.connector import Connector
 from adapters.teams.inbound import PLATFORM, BadActivity
 from adapters.teams.messenger import TeamsMessenger, recording_updates
 from adapters.teams.pages import ABOUT_PATH, about
-from bot.events import ActionEvent, ConversationKind, InboundEvent
+from bot.events import ActionEvent, ConversationKind, ConversationRef, InboundEvent
 from bot.messages import OutMessage, Section, Strong, say, text
 from bot.ports import Adapter
-from storage import events
+from storage import events, identity
 
 if TYPE_CHECKING:
     from bot.app import PlcBot
@@ -273,10 +273,20 @@ class TeamsAdapter(Adapter):
 
     async def _execute(self, event: ActionEvent) -> dict[str, Any]:
         dispatcher = self.bot.dispatcher
+        overflow: list[tuple[OutMessage, list[Json]]] = []
+
+        def first_card(message: OutMessage) -> Json:
+            """The answer shows one card; a longer message's other parts follow it."""
+            first, *rest = self.messenger.cards(message)
+            if rest:
+                overflow.append((message, rest))
+            return first
+
         with recording_updates() as updated:
             result = await dispatcher.handle(event, self.messenger, deliver=False)
-            now = self.bot.core.clock.now()
-            planned = invoke.answer(event, result, updated, lambda m: render(m, now))
+            planned = invoke.answer(event, result, updated, first_card)
+            for message, rest in overflow:
+                await self.messenger.post_rest(event.conversation, message, rest)
             await dispatcher.deliver(event, self.messenger, planned.deliver)
         return planned.body
 
@@ -317,6 +327,7 @@ class TeamsAdapter(Adapter):
         if not installed and (not bot_id or bot_id not in added):
             return
         conversation = inbound.conversation_of(raw)
+        await self._remember(raw, conversation)
         key = f"welcome:{conversation.conversation_id}"
         async with self.bot.db.write() as session:
             first = await events.claim_event(session, PLATFORM, key, self.bot.core.clock.now())
@@ -326,6 +337,32 @@ class TeamsAdapter(Adapter):
             await self.messenger.post(conversation, welcome(conversation.kind, conversation.name))
         except Exception:
             log.exception("Teams: could not post the welcome message in %s", conversation.key)
+
+    async def _remember(self, raw: Mapping[str, Any], conversation: ConversationRef) -> None:
+        """Store the reference of where plcbot was just added, as every message plcbot acts
+        on does: prompts and reminders can then reach a team or a person (and 1:1 chats be
+        opened in that tenant) before anyone there has written to plcbot."""
+        now = self.bot.core.clock.now()
+        async with self.bot.db.write() as session:
+            workspace = await identity.ensure_workspace(
+                session, PLATFORM, conversation.workspace_id, now
+            )
+            member_id: int | None = None
+            if conversation.kind == ConversationKind.DIRECT:
+                person = inbound.actor_of(raw)  # installed for themselves: their 1:1 chat
+                member_id = await identity.ensure_member(
+                    session, workspace, person.user_id, person.display_name, person.timezone, now
+                )
+            await identity.save_conversation(
+                session,
+                workspace,
+                conversation.conversation_id,
+                conversation.kind.value,
+                conversation.name,
+                member_id,
+                conversation.platform_data,
+                now,
+            )
 
 
 def welcome(kind: ConversationKind, name: str | None) -> OutMessage:
