@@ -87,6 +87,9 @@ def auth_configuration(settings: Settings) -> AgentAuthConfiguration:
         client_secret=settings.microsoft_app_password,
         connection_name=SERVICE_CONNECTION,
         anonymous_allowed=False,
+        # The SDK checks issuers only when asked: accept tokens from the Bot Framework and
+        # this tenant's Entra ID (its default allow-list), not from any signer of a known key.
+        validate_issuer=True,
     )
 
 

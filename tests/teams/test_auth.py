@@ -101,20 +101,26 @@ async def jwks_server(signer: Signer) -> AsyncIterator[str]:
 
 @contextmanager
 def sdk_trusts(jwks_url: str) -> Iterator[None]:
-    """Point the SDK's key client for Bot Framework tokens at ``jwks_url`` for a while."""
+    """Point the SDK's key clients for Bot Framework and for this tenant's Entra ID tokens at
+    ``jwks_url`` for a while (so a token with another issuer is checked on its issuer alone)."""
     cache = JwtTokenValidator._jwk_client_manager._cache
-    official = AuthenticationConstants.PUBLIC_ABS_JWKS_URL
-    previous = cache.get(official)
-    cache[official] = jwt_token_validator._JwkClientCacheEntry(
-        PyJWKClient(jwks_url), threading.Lock()
+    official = (
+        AuthenticationConstants.PUBLIC_ABS_JWKS_URL,
+        f"https://login.microsoftonline.com/{TENANT}/discovery/v2.0/keys",
     )
+    previous = {url: cache.get(url) for url in official}
+    for url in official:
+        cache[url] = jwt_token_validator._JwkClientCacheEntry(
+            PyJWKClient(jwks_url), threading.Lock()
+        )
     try:
         yield
     finally:
-        if previous is None:
-            cache.pop(official, None)
-        else:
-            cache[official] = previous
+        for url, entry in previous.items():
+            if entry is None:
+                cache.pop(url, None)
+            else:
+                cache[url] = entry
 
 
 class LoopbackTokens(AccessTokenProviderBase):
@@ -210,6 +216,7 @@ async def test_a_signed_activity_is_handled_and_replies_carry_the_bots_token(
         for bad in (
             signer.token(fake.url, aud="someone-elses-app"),
             signer.token(fake.url, exp=int(time.time()) - 3600),
+            signer.token(fake.url, iss="https://issuer.example.com/"),  # a key it may hold
             Signer().token(fake.url),  # same key id, another key
         ):
             refused = teams.personal_message(MARIA, "help")
