@@ -18,7 +18,7 @@ from bot.protocol.actions import Actions
 from bot.protocol.browse import Browse
 from bot.protocol.commands import SessionCommands
 from bot.protocol.context import ProtocolContext
-from bot.protocol.runner import TIMER_JOB, Ports, Runner
+from bot.protocol.runner import REDRAW_JOB, SAY_JOB, TIMER_JOB, Ports, Runner
 from bot.router import CommandSpec, Router, Subcommand
 from storage import identity
 from storage import protocol_sessions as repo
@@ -103,6 +103,8 @@ class ProtocolsFeature(Feature):
         router.add_action("protocol.", self.actions.on_action)
         router.add_message_handler(self.actions.on_message)
         self.core.scheduler.register(TIMER_JOB, self.runner.on_timer)
+        self.core.scheduler.register(REDRAW_JOB, self.runner.on_redraw)
+        self.core.scheduler.register(SAY_JOB, self.runner.on_say)
 
     async def start(self) -> None:
         self.ctx.reload()

@@ -7,27 +7,45 @@ jobs) and store the summary. If another replica or a timer changed the session i
 the update matches no row, the transaction rolls back and the event is stepped again on the
 fresh state, so nothing is lost and nothing happens twice. Only after the commit does the bot
 speak: update the card, post announcements in its thread, remind, post the summary. A failed
-send is logged and never undoes what was stored.
+send never undoes what was stored. A platform's "slow down" (429) or a hiccup (a timeout, a
+5xx) becomes a durable retry job, so a timer-driven step still reaches the channel: one
+``protocol.redraw`` job per session (a redraw shows whatever the state is by then, so repeated
+failures coalesce into one) and one ``protocol.say`` job per message, keyed by what it says
+so the same message is never queued twice. A refusal for good (:class:`~bot.ports.DeliveryError`:
+the message was deleted, the channel archived, plcbot removed) is logged once and dropped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import dataclasses
+import hashlib
+import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot import messages
 from bot.context import Core
 from bot.errors import UserError
 from bot.events import ConversationRef
 from bot.messages import Block, OutMessage, Section, text
 from bot.outbox import sent_from_json, sent_to_json
-from bot.ports import CommitmentDrafts, ProposedCommitment, SentMessage, TeamAgenda
+from bot.ports import (
+    CommitmentDrafts,
+    DeliveryError,
+    ProposedCommitment,
+    RateLimited,
+    SentMessage,
+    TeamAgenda,
+)
 from bot.protocol.card import session_card
 from bot.protocol.summary import build_summary, summary_message
 from bot.protocol.texts import announcement, echo, step_heading, tell
@@ -58,8 +76,11 @@ from storage.protocol_sessions import StoredSession
 log = logging.getLogger(__name__)
 
 TIMER_JOB = "protocol.timer"
+REDRAW_JOB = "protocol.redraw"
+SAY_JOB = "protocol.say"
 MAX_ATTEMPTS = 5
 LATE_ANNOUNCEMENT = timedelta(minutes=15)  # a live warning later than this is noise, not help
+TRANSIENT_RETRY = timedelta(seconds=30)  # after a failure the platform gave no wait time for
 
 
 @dataclass
@@ -117,6 +138,80 @@ def timer_key(session_id: int, epoch: int | None = None, kind: str = "") -> str:
     if epoch is None:
         return f"protocol:{session_id}:"
     return f"protocol:{session_id}:{epoch}:{kind}"
+
+
+def redraw_key(session_id: int) -> str:
+    # Not under timer_key's prefix: replacing a step's timers must not drop a pending redraw.
+    return f"protocol-redraw:{session_id}"
+
+
+def say_key(session_id: int, *parts: object) -> str:
+    return ":".join(["protocol-say", str(session_id), *(str(p) for p in parts)])
+
+
+def _retry_delay(exc: Exception) -> timedelta:
+    if isinstance(exc, RateLimited):
+        return timedelta(seconds=max(exc.retry_after, 0.0))
+    return TRANSIENT_RETRY
+
+
+# A message waiting in a retry job is stored exactly as rendered, so the retry says what the
+# moment said ("2 min left"), not what a later state would. These are the neutral model's types.
+_MESSAGE_TYPES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (
+        messages.OutMessage,
+        messages.Section,
+        messages.Fields,
+        messages.Field,
+        messages.ListBlock,
+        messages.ListItem,
+        messages.Countdown,
+        messages.Image,
+        messages.Divider,
+        messages.Mention,
+        messages.Strong,
+        messages.Link,
+        messages.Button,
+        messages.Form,
+        messages.Input,
+        messages.Choice,
+        messages.Attachment,
+    )
+}
+
+
+def message_to_json(value: Any) -> Any:
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        fields = {
+            f.name: message_to_json(getattr(value, f.name)) for f in dataclasses.fields(value)
+        }
+        return {"_type": type(value).__name__, **fields}
+    if isinstance(value, tuple):
+        return [message_to_json(v) for v in value]
+    if isinstance(value, datetime):
+        return {"_type": "datetime", "iso": value.isoformat()}
+    if isinstance(value, bytes):
+        return {"_type": "bytes", "b64": base64.b64encode(value).decode("ascii")}
+    return value
+
+
+def message_from_json(value: Any) -> Any:
+    if isinstance(value, list):
+        return tuple(message_from_json(v) for v in value)
+    if not isinstance(value, dict):
+        return value
+    kind = value["_type"]
+    if kind == "datetime":
+        return datetime.fromisoformat(value["iso"])
+    if kind == "bytes":
+        return base64.b64decode(value["b64"])
+    fields = {k: message_from_json(v) for k, v in value.items() if k != "_type"}
+    return _MESSAGE_TYPES[kind](**fields)
+
+
+def _digest(data: Any) -> str:
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 @dataclass
@@ -350,21 +445,36 @@ class Runner:
             latest = await self.get(before.id)
             if latest is None:
                 return
-            async with self.core.db.read() as s:
-                team = await identity.get_team(s, latest.row.team_id)
+            team = await self._team(latest)
             zone = self.core.zone_for(team=team)
             now = self.core.clock.now()
             if any(isinstance(e, RedrawCard) for e in effects):
                 latest = await self.redraw(latest, zone)
             lines: list[Block] = list(intro)
+            kinds = {"intro"} if intro else set()
             for effect in effects:
                 if isinstance(effect, Announce):
                     said = announcement(before.definition, outcome.state, effect, zone, now)
                     lines.append(Section(said))
+                    kinds.add(effect.kind)
                 elif isinstance(effect, Record) and effect.echo:
                     lines.append(Section(echo(before.definition, outcome.state, effect)))
+                    kinds.add("echo")
             if lines:
-                await self._say(latest, OutMessage(blocks=tuple(lines)))
+                message = OutMessage(blocks=tuple(lines))
+                # What was said, at which version and step: the same message can't be queued
+                # twice, and a second "one minute left" after an extension is a new message.
+                key = say_key(
+                    before.id,
+                    outcome.version,
+                    outcome.state.step,
+                    "+".join(sorted(kinds)),
+                    _digest(message_to_json(message)),
+                )
+                live = outcome.state.mode == Mode.LIVE
+                await self._say(
+                    latest, message, key=key, not_after=now + LATE_ANNOUNCEMENT if live else None
+                )
             for effect in effects:
                 if isinstance(effect, RemindQuiet):
                     await self._remind(latest, effect, team)
@@ -374,8 +484,43 @@ class Runner:
                 self._locks.pop(before.id, None)
                 self._definitions.pop(before.id, None)
 
-    async def redraw(self, loaded: Loaded, zone: Any) -> Loaded:
-        """Show the session's current state on its card, posting the card the first time."""
+    async def redraw(self, loaded: Loaded, zone: ZoneInfo) -> Loaded:
+        """Show the session's current state on its card, posting the card the first time.
+
+        A card left on an old step misleads the whole channel, so a failure that may pass is
+        retried by a ``protocol.redraw`` job; a refusal for good is logged once and left.
+        """
+        try:
+            sent = await self._send_card(loaded, zone)
+        except DeliveryError as exc:
+            log.warning(
+                "could not show the card of protocol session %d, and won't retry: %s",
+                loaded.id,
+                exc,
+            )
+            return loaded
+        except Exception as exc:
+            delay = _retry_delay(exc)
+            log.warning(
+                "could not show the card of protocol session %d; retrying in %s: %s",
+                loaded.id,
+                delay,
+                exc,
+                exc_info=not isinstance(exc, RateLimited),
+            )
+            # replace: a later failure moves the one pending redraw to the latest wait time.
+            await self._retry_later(
+                kind=REDRAW_JOB,
+                key=redraw_key(loaded.id),
+                delay=delay,
+                payload={"session": loaded.id},
+                replace=True,
+            )
+            return loaded
+        return await self._store_card(loaded, sent) if sent is not None else loaded
+
+    async def _send_card(self, loaded: Loaded, zone: ZoneInfo) -> SentMessage | None:
+        """Update the card; the first time, post it and return where it is."""
         message = session_card(
             loaded.definition,
             loaded.state,
@@ -384,18 +529,99 @@ class Runner:
             now=self.core.clock.now(),
             zone=zone,
         )
-        try:
-            if loaded.row.card:
-                await self.core.outbox.update(sent_from_json(loaded.row.card), message)
-                return loaded
-            sent = await self.core.outbox.post(self._conversation(loaded), message)
-        except Exception:
-            log.warning("could not show the card of protocol session %d", loaded.id, exc_info=True)
-            return loaded
+        if loaded.row.card:
+            await self.core.outbox.update(sent_from_json(loaded.row.card), message)
+            return None
+        return await self.core.outbox.post(self._conversation(loaded), message)
+
+    async def _store_card(self, loaded: Loaded, sent: SentMessage) -> Loaded:
         async with self.core.db.write() as s:
             await repo.set_card(s, loaded.id, sent_to_json(sent))
         refreshed = await self.get(loaded.id)
         return refreshed or loaded
+
+    async def _retry_later(
+        self,
+        *,
+        kind: str,
+        key: str,
+        delay: timedelta,
+        payload: dict[str, Any],
+        replace: bool,
+        not_after: datetime | None = None,
+    ) -> None:
+        due = self.core.clock.now() + delay
+        if not_after is not None and due > not_after:
+            log.info("not retrying %s: it would be too late to be useful", key)
+            return
+        try:
+            await self.core.scheduler.schedule(
+                kind=kind,
+                key=key,
+                due_at=due,
+                payload=payload,
+                not_after=not_after,
+                replace=replace,
+            )
+        except Exception:
+            log.exception("could not schedule a retry (%s); it is lost", key)
+
+    async def on_redraw(self, job: Job) -> None:
+        """The retry of a failed redraw: show the state as it is now.
+
+        A 429 propagates for the scheduler to retry at the platform's time, other errors get its
+        backoff and give up after its attempts; a refusal for good ends the job.
+        """
+        session_id = int(job.payload["session"])
+        async with self._lock(session_id):
+            latest = await self.get(session_id)
+            if latest is None:
+                return
+            zone = self.core.zone_for(team=await self._team(latest))
+            try:
+                sent = await self._send_card(latest, zone)
+                if sent is not None:
+                    await self._store_card(latest, sent)
+            except DeliveryError as exc:
+                log.warning(
+                    "could not show the card of protocol session %d, and won't retry: %s",
+                    session_id,
+                    exc,
+                )
+            finally:
+                if latest.row.status != repo.ACTIVE:
+                    self._locks.pop(session_id, None)
+
+    async def on_say(self, job: Job) -> None:
+        """The retry of a failed post: the message exactly as it was, where the session talks."""
+        payload = job.payload
+        session_id = int(payload["session"])
+        message = message_from_json(payload["message"])
+        if not isinstance(message, OutMessage):
+            log.error("retry job %s holds no message; dropping it", job.key)
+            return
+        async with self._lock(session_id):
+            latest = await self.get(session_id)
+            if latest is None:
+                return
+            thread = bool(payload.get("thread", True))
+            where = self.thread(latest) if thread else self._conversation(latest)
+            try:
+                await self.core.outbox.post(where, message)
+            except DeliveryError as exc:
+                log.warning(
+                    "could not post to protocol session %d's conversation %s, and won't retry: %s",
+                    session_id,
+                    where.conversation_id,
+                    exc,
+                )
+            finally:
+                if latest.row.status != repo.ACTIVE:
+                    self._locks.pop(session_id, None)
+
+    async def _team(self, loaded: Loaded) -> Team | None:
+        async with self.core.db.read() as s:
+            return await identity.get_team(s, loaded.row.team_id)
 
     def _conversation(self, loaded: Loaded) -> ConversationRef:
         return sent_from_json({**loaded.row.conversation, "message_id": ""}).conversation
@@ -407,16 +633,48 @@ class Runner:
             return card.conversation.in_thread(card.message_id)
         return self._conversation(loaded)
 
-    async def _say(self, loaded: Loaded, message: OutMessage, *, thread: bool = True) -> None:
+    async def _say(
+        self,
+        loaded: Loaded,
+        message: OutMessage,
+        *,
+        key: str,
+        thread: bool = True,
+        not_after: datetime | None = None,
+    ) -> None:
+        """Post in the session's conversation; ``key`` names this message's retry, if needed."""
         where = self.thread(loaded) if thread else self._conversation(loaded)
         try:
             await self.core.outbox.post(where, message)
-        except Exception:
+        except DeliveryError as exc:
             log.warning(
-                "could not post to protocol session %d's conversation %s",
+                "could not post to protocol session %d's conversation %s, and won't retry: %s",
                 loaded.id,
                 where.conversation_id,
-                exc_info=True,
+                exc,
+            )
+        except Exception as exc:
+            delay = _retry_delay(exc)
+            log.warning(
+                "could not post to protocol session %d's conversation %s; retrying in %s: %s",
+                loaded.id,
+                where.conversation_id,
+                delay,
+                exc,
+                exc_info=not isinstance(exc, RateLimited),
+            )
+            # not replace: a key that exists was queued (or sent) already.
+            await self._retry_later(
+                kind=SAY_JOB,
+                key=key,
+                delay=delay,
+                payload={
+                    "session": loaded.id,
+                    "thread": thread,
+                    "message": message_to_json(message),
+                },
+                replace=False,
+                not_after=not_after,
             )
 
     async def _remind(self, loaded: Loaded, effect: RemindQuiet, team: Team | None) -> None:
@@ -466,7 +724,9 @@ class Runner:
             log.error("protocol session %d ended without a stored summary", loaded.id)
             return
         zone = self.core.zone_for(team=team)
-        await self._say(loaded, summary_message(summary, zone), thread=False)
+        await self._say(
+            loaded, summary_message(summary, zone), key=say_key(loaded.id, "summary"), thread=False
+        )
         log.info("protocol session %d ended (%s)", loaded.id, summary["outcome"])
         drafts = self.ports.drafts
         proposals = [
