@@ -2,7 +2,9 @@
 # Build a wheel in one stage, install it in a clean slim image that runs as a non-root user.
 FROM python:3.11-slim AS build
 WORKDIR /src
-COPY pyproject.toml README.md ./
+# LICENSE too: the build finds it by name and puts it in the wheel (MIT asks for the notice);
+# without it the wheel still builds, silently without the licence text.
+COPY pyproject.toml README.md LICENSE ./
 COPY bot ./bot
 COPY adapters ./adapters
 COPY protocols ./protocols

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import errno
 import gc
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
 from bot.app import PlcBot
+from bot.settings import SettingsError
 from storage import migrate
 from storage.db import DatabaseUnavailable
 
@@ -30,9 +33,19 @@ async def readyz(request: web.Request) -> web.Response:
     try:
         await bot.db.ping()
         current = await migrate.current_heads(bot.db)
+        expected = migrate.expected_heads()
     except DatabaseUnavailable as exc:
         return web.json_response({"status": "unavailable", "reason": str(exc)}, status=503)
-    expected = migrate.expected_heads()
+    except Exception as exc:
+        # A probe wants "not ready", not a 500: the details go to the log, not to the prober.
+        log.exception("the readiness check failed")
+        return web.json_response(
+            {
+                "status": "unavailable",
+                "reason": f"the database check failed ({type(exc).__name__}); see the plcbot logs",
+            },
+            status=503,
+        )
     if current != expected:
         return web.json_response(
             {
@@ -71,7 +84,13 @@ def build_web_app(bot: PlcBot) -> web.Application:
 
 
 async def serve(bot: PlcBot, *, host: str, port: int, ready: asyncio.Event | None = None) -> None:
-    """Run until SIGTERM or SIGINT, then stop taking requests and shut down in order."""
+    """Run until SIGTERM or SIGINT, then stop taking requests and shut down in order.
+
+    An address that cannot be listened on ends it with a :class:`SettingsError` naming the
+    setting to change, after stopping what had been started.
+    """
+    if not 0 <= port <= 65535:  # PORT is checked with the settings; --port is not
+        raise SettingsError(f"PORT: {port} is outside 0-65535")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -81,7 +100,11 @@ async def serve(bot: PlcBot, *, host: str, port: int, ready: asyncio.Event | Non
             runner = web.AppRunner(build_web_app(bot), access_log=None, shutdown_timeout=10)
             await runner.setup()
             site = web.TCPSite(runner, host, port)
-            await site.start()
+            try:
+                await site.start()
+            except OSError as exc:
+                await runner.cleanup()
+                raise SettingsError(_cannot_listen(host, port, exc)) from None
             bound = runner.addresses[0] if runner.addresses else (host, port)
             log.info("listening on http://%s:%s", bound[0], bound[1])
             # Everything loaded so far (libraries, settings, the protocol library) lives as long
@@ -97,3 +120,21 @@ async def serve(bot: PlcBot, *, host: str, port: int, ready: asyncio.Event | Non
     finally:
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)
+
+
+def _cannot_listen(host: str, port: int, exc: OSError) -> str:
+    """Why the server could not open its socket, naming the setting that fixes it."""
+    if isinstance(exc, socket.gaierror):
+        return (
+            f"HOST: {host!r} is not an address or a name this machine can resolve; use e.g. 0.0.0.0"
+        )
+    if exc.errno == errno.EADDRINUSE:
+        return (
+            f"PORT: port {port} on {host} is in use; set PORT (or --port) to a free port or stop "
+            "the program that holds it"
+        )
+    if exc.errno == errno.EACCES:
+        return f"PORT: this user may not listen on port {port}; use a port above 1023"
+    if exc.errno == errno.EADDRNOTAVAIL:
+        return f"HOST: {host!r} is not an address of this machine; use e.g. 0.0.0.0"
+    return f"HOST: cannot listen on {host}:{port}: {exc.strerror or exc}"

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
-from storage.db import mask_url
+from storage.db import DatabaseUnavailable, check_url, mask_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./plcbot.db"
 _SECRETS = {
@@ -103,7 +103,7 @@ class Settings:
             elif f.name == "database_url":
                 value = mask_url(value)
             rows.append((name, "" if value is None else str(value)))
-        return rows
+        return rows + feature_settings(self)
 
     def get(self, name: str, default: str | None = None) -> str | None:
         """Read a further ``PLCBOT_*`` setting that a feature owns (validated by that feature)."""
@@ -138,9 +138,14 @@ def normalise_database_url(url: str) -> str:
             f"DATABASE_URL: unsupported database {scheme!r}; plcbot runs on SQLite "
             "(sqlite+aiosqlite:///path.db) or PostgreSQL (postgresql+asyncpg://...)"
         )
-    if driver.startswith("postgresql") and not urlsplit(f"{driver}://{rest}").hostname:
+    url = f"{driver}://{rest}"
+    try:
+        check_url(url)
+    except DatabaseUnavailable as exc:
+        raise SettingsError(str(exc)) from None
+    if driver.startswith("postgresql") and not urlsplit(url).hostname:
         raise SettingsError("DATABASE_URL: the PostgreSQL URL names no host")
-    return f"{driver}://{rest}"
+    return url
 
 
 def _bool(name: str, raw: str) -> bool:
@@ -225,6 +230,55 @@ def load_settings(
     )
     _check_platforms(settings)
     return settings
+
+
+def feature_settings(settings: Settings) -> list[tuple[str, str]]:
+    """(ENV_NAME, value in use) for the features' own settings, each parsed by its feature.
+
+    Parsing them here lets ``plcbot config`` report a wrong value the way ``plcbot serve`` would,
+    with the feature's own message, instead of leaving it for the first start.
+    """
+    # The features import this module, so they can only be imported once it is loaded.
+    from bot.commitment.feature import NUDGE_TIME_SETTING
+    from bot.commitment.timing import parse_nudge_time
+    from bot.parsing import human_duration
+    from bot.reflection.config import ReflectionConfig
+    from bot.reflection.timing import WEEKDAYS
+
+    reflect = ReflectionConfig.from_settings(settings)
+    try:
+        nudge = parse_nudge_time(settings.get(NUDGE_TIME_SETTING))
+    except ValueError as exc:
+        raise SettingsError(str(exc)) from None
+    day_names = {number: name for name, number in WEEKDAYS.items()}
+    year = reflect.school_year
+    return [
+        ("PLCBOT_REFLECT_GRACE", human_duration(reflect.grace)),
+        ("PLCBOT_REFLECT_WINDOW_DAYS", str(reflect.window_days)),
+        ("PLCBOT_REFLECT_REMINDER_DAYS", str(reflect.reminder_days)),
+        (
+            "PLCBOT_SCHOOL_WEEKEND",
+            ",".join(day_names[d] for d in sorted(reflect.weekend)) or "none",
+        ),
+        ("PLCBOT_SCHOOL_YEAR", f"{year[0]}..{year[1]}" if year else ""),
+        ("PLCBOT_SCHOOL_CALENDAR", _calendar_shown(reflect.calendar_source)),
+        ("PLCBOT_CALENDAR_QUIET_WORDS", ",".join(reflect.quiet_words)),
+        ("PLCBOT_CALENDAR_ALLOW_PRIVATE_URLS", str(reflect.allow_private_urls)),
+        (NUDGE_TIME_SETTING, nudge.strftime("%H:%M")),
+    ]
+
+
+def _calendar_shown(source: str | None) -> str:
+    """A calendar's address without its path: a private ICS link's path is its password."""
+    if not source:
+        return ""
+    if not source.lower().startswith(("http://", "https://")):
+        return source
+    try:
+        parts = urlsplit(source)
+    except ValueError:
+        return "****"
+    return f"{parts.scheme}://{parts.hostname or ''}/****"
 
 
 def _check_platforms(s: Settings) -> None:

@@ -14,11 +14,11 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit
 
 from sqlalchemy import event, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -33,9 +33,136 @@ _MODE = "plcbot_mode"
 _AFTER_COMMIT = "plcbot_after_commit"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
+SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full")
+TARGET_SESSION_ATTRS = ("any", "primary", "standby", "prefer-standby", "read-write", "read-only")
+# SQLAlchemy hands a PostgreSQL URL's query to asyncpg as keyword arguments, but people paste
+# libpq's options there, most of which asyncpg takes under another name or only inside a DSN.
+# libpq's TLS files and versions: asyncpg reads these from a DSN only, so they go in one that
+# names nothing else (the host, user and database still come from the URL).
+_PG_TLS_OPTIONS = (
+    "sslrootcert",
+    "sslcert",
+    "sslkey",
+    "sslcrl",
+    "sslpassword",
+    "ssl_min_protocol_version",
+    "ssl_max_protocol_version",
+)
+# libpq sends these to the server when it connects; asyncpg does it through server_settings.
+_PG_SERVER_SETTINGS = ("application_name", "options")
+_PG_OPTIONS = (
+    "sslmode",
+    "ssl",
+    "connect_timeout",
+    "target_session_attrs",
+    "passfile",
+    "prepared_statement_cache_size",  # SQLAlchemy's own, read from the URL by its dialect
+    *_PG_TLS_OPTIONS,
+    *_PG_SERVER_SETTINGS,
+)
+_SECRET_QUERY = ("password", "sslpassword")
+
 
 class DatabaseUnavailable(RuntimeError):
     """The database cannot be opened or reached; the message says what to check."""
+
+
+def _parse_url(url: str) -> URL:
+    """The URL as SQLAlchemy reads it, refusing what would otherwise fail later in a driver."""
+    try:
+        split = urlsplit(url)
+    except ValueError as exc:
+        raise DatabaseUnavailable(f"DATABASE_URL: cannot read it as a URL ({exc})") from None
+    try:
+        port = split.port
+    except ValueError:
+        port = -1
+    if port is not None and not 1 <= port <= 65535:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL: {mask_url(url)} needs a port that is a number 1-65535 "
+            "(PostgreSQL's is usually 5432), or none"
+        )
+    try:
+        parsed = make_url(url)
+    except (ValueError, ArgumentError) as exc:
+        raise DatabaseUnavailable(
+            f"DATABASE_URL: cannot read {mask_url(url)} as a database URL ({exc})"
+        ) from None
+    if parsed.get_backend_name() == "sqlite" and _in_memory(parsed):
+        raise DatabaseUnavailable(
+            "DATABASE_URL: an in-memory SQLite database forgets everything when plcbot stops, and "
+            "each connection would see a different one; name a file, e.g. "
+            "sqlite+aiosqlite:///./plcbot.db"
+        )
+    return parsed
+
+
+def _in_memory(url: URL) -> bool:
+    database = url.database or ""
+    return (
+        database in ("", ":memory:")
+        or (database.startswith("file:") and ":memory:" in database)
+        or url.query.get("mode") == "memory"
+    )
+
+
+def check_url(url: str) -> None:
+    """Raise :class:`DatabaseUnavailable` naming what is wrong with a URL, before connecting."""
+    parsed = _parse_url(url)
+    if parsed.get_backend_name() == "postgresql":
+        _asyncpg_options(parsed)
+
+
+def _asyncpg_options(url: URL) -> tuple[URL, dict[str, Any]]:
+    """The URL without the libpq options of its query, and those options as asyncpg takes them."""
+    connect_args: dict[str, Any] = {}
+    server_settings: dict[str, str] = {}
+    tls: dict[str, str] = {}
+    keep: dict[str, str] = {}
+    for name, raw in url.query.items():
+        value = raw if isinstance(raw, str) else raw[-1]  # libpq, too, takes the last one
+        if name not in _PG_OPTIONS:
+            raise DatabaseUnavailable(
+                f"DATABASE_URL: plcbot does not know the option {name!r} in the URL's query; "
+                f"it understands {', '.join(_PG_OPTIONS)}"
+            )
+        if name in ("sslmode", "ssl"):
+            if value not in SSL_MODES:
+                raise DatabaseUnavailable(
+                    f"DATABASE_URL: {name}={value!r} is not one of {', '.join(SSL_MODES)}"
+                )
+            connect_args["ssl"] = value
+        elif name == "connect_timeout":
+            if not value.isdigit() or int(value) < 1:
+                raise DatabaseUnavailable(
+                    f"DATABASE_URL: connect_timeout={value!r} is not a whole number of seconds "
+                    "(1 or more)"
+                )
+            connect_args["timeout"] = float(value)
+        elif name == "target_session_attrs":
+            if value not in TARGET_SESSION_ATTRS:
+                raise DatabaseUnavailable(
+                    f"DATABASE_URL: target_session_attrs={value!r} is not one of "
+                    f"{', '.join(TARGET_SESSION_ATTRS)}"
+                )
+            connect_args[name] = value
+        elif name == "passfile":
+            connect_args[name] = value
+        elif name == "prepared_statement_cache_size":
+            if not value.isdigit():
+                raise DatabaseUnavailable(
+                    f"DATABASE_URL: prepared_statement_cache_size={value!r} is not a whole number"
+                )
+            keep[name] = value
+        elif name in _PG_SERVER_SETTINGS:
+            server_settings[name] = value
+        else:
+            tls[name] = value
+    if server_settings:
+        connect_args["server_settings"] = server_settings
+    if tls:
+        connect_args["dsn"] = "postgresql://?" + urlencode(tls)
+    return url.set(query=keep), connect_args
 
 
 def _sqlite_path(url: str) -> Path | None:
@@ -62,7 +189,8 @@ def _check_sqlite_path(url: str) -> None:
 class Database:
     def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
         self.url = url
-        self.dialect = make_url(url).get_backend_name()
+        engine_url = _parse_url(url)
+        self.dialect = engine_url.get_backend_name()
         kwargs: dict[str, Any] = {"echo": echo}
         if self.dialect == "sqlite":
             _check_sqlite_path(url)
@@ -71,8 +199,10 @@ class Database:
             if _sqlite_path(url) is None:
                 kwargs["poolclass"] = NullPool
         else:
+            if self.dialect == "postgresql":
+                engine_url, kwargs["connect_args"] = _asyncpg_options(engine_url)
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
-        self.engine: AsyncEngine = create_async_engine(url, **kwargs)
+        self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
         if self.dialect == "sqlite":
             self._configure_sqlite()
         self._write = async_sessionmaker(
@@ -144,12 +274,24 @@ def after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
 
 
 def mask_url(url: str) -> str:
-    """The URL with its password hidden, for logs and error messages."""
-    parts = urlsplit(url)
+    """The URL with its passwords hidden, for logs and error messages."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url.partition("://")[0] + "://****"
+    # Edited as text: urlunsplit would drop the empty host of sqlite:///x.
+    masked = url
     if parts.password:
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":****@")
-        return urlunsplit(parts._replace(netloc=netloc))
-    return url
+        masked = masked.replace(":" + parts.password + "@", ":****@", 1)
+    if parts.query:
+        head, sep, query = masked.partition("?")
+        pairs = [p.partition("=") for p in query.split("&")]
+        masked = (
+            head
+            + sep
+            + "&".join(k + eq + ("****" if k in _SECRET_QUERY and v else v) for k, eq, v in pairs)
+        )
+    return masked
 
 
 def describe_connect_error(url: str, exc: BaseException) -> str:

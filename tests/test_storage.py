@@ -1,12 +1,13 @@
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 
 from storage import migrate
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable
 from storage.models import JobRow
 from storage.schema import metadata
 
@@ -90,5 +91,35 @@ async def test_concurrent_writers_on_sqlite_wait_instead_of_failing(sqlite_url: 
         await asyncio.gather(*(bump(i) for i in range(20)))
         async with db.read() as s:
             assert len((await s.scalars(select(JobRow.id))).all()) == 20
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("sqlite+aiosqlite://", "in-memory SQLite database"),
+        ("sqlite+aiosqlite:///:memory:", "in-memory SQLite database"),
+        ("postgresql+asyncpg://u@127.0.0.1:99999/x", "needs a port that is a number 1-65535"),
+        (
+            "postgresql+asyncpg://u@127.0.0.1/x?keepalives=1",
+            "does not know the option 'keepalives'",
+        ),
+    ],
+)
+def test_a_database_that_cannot_work_is_refused_before_connecting(url: str, expected: str) -> None:
+    with pytest.raises(DatabaseUnavailable, match=r"^DATABASE_URL: ") as caught:
+        Database(url)
+    assert expected in str(caught.value)
+
+
+@pytest.mark.postgres
+async def test_a_postgres_url_with_libpq_tls_files_reaches_the_driver(pg_url: str) -> None:
+    """A root certificate that isn't there is the driver's one-line complaint, not a TypeError."""
+    db = Database(pg_url + "?sslmode=verify-full&sslrootcert=/nonexistent/root.pem")
+    try:
+        with pytest.raises(DatabaseUnavailable, match=r"^DATABASE_URL: cannot connect to ") as e:
+            await db.ping()
+        assert "No such file" in str(e.value)  # the file was looked for, so it got through
     finally:
         await db.close()
