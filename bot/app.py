@@ -27,10 +27,11 @@ from bot.outbox import Outbox
 from bot.ports import Adapter
 from bot.protocol import ProtocolsFeature
 from bot.reflection import ReflectionsFeature, SchoolCalendar
-from bot.router import Router
+from bot.router import CommandSpec, Router
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 from bot.team import TeamFeature
+from bot.turn import Turn
 from storage import migrate
 from storage.db import Database
 from storage.identity import Member
@@ -57,6 +58,18 @@ class PlcBot:
         self.features = list(features)
         self.dispatcher = Dispatcher(core, router)
         self.adapters: list[Adapter] = []
+        # The overview spans every feature, so the command lives here, beside home_for.
+        router.add_command(
+            CommandSpec(
+                name="home",
+                summary=(
+                    "Your overview: open commitments, peers' check-ins, your next prompt, your "
+                    "teams' live sessions. Only you see it."
+                ),
+                bare=self._home,
+                entry=True,
+            )
+        )
 
     @property
     def settings(self) -> Settings:
@@ -94,6 +107,11 @@ class PlcBot:
                 Section(text(f"Nothing here yet. Type {help_command} to see what I can do."))
             )
         return OutMessage(title=f"plcbot for {member.display_name}", blocks=tuple(blocks))
+
+    async def _home(self, turn: Turn, _rest: str) -> None:
+        # Private wherever it is asked for: it lists the member's own (and private) commitments.
+        overview = await self.home_for(turn.member, help_command=turn.messenger.help_command)
+        turn.reply(overview, private=True)
 
     @asynccontextmanager
     async def running(self, *, migrate_db: bool = True) -> AsyncIterator[PlcBot]:

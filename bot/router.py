@@ -42,6 +42,9 @@ class CommandSpec:
     default_usage: str = ""
     bare: ArgHandler | None = None  # runs for the command with nothing after it (``/commitments``)
     examples: tuple[str, ...] = ()
+    # plcbot's own command, typed the way help is: Slack has no ``/home`` slash command, so
+    # there it is ``/plcbot home``, like ``/plcbot help``.
+    entry: bool = False
 
     def find(self, word: str) -> Subcommand | None:
         for sub in self.subcommands:
@@ -102,14 +105,15 @@ class Router:
                 if await message_handler(turn):
                     return
             if event.conversation.kind != "channel":
-                turn.reply(self.help_message(), private=True)
+                turn.reply(self.help_message(turn.messenger.help_command), private=True)
 
     async def _command(self, turn: Turn, event: CommandEvent) -> None:
         name = event.name.strip().lstrip("/").lower()
         if name == "help":
             word, _ = first_word(event.text)
             spec = self._commands.get(word.lstrip("/"))
-            turn.reply(self.command_help(spec) if spec else self.help_message(), private=True)
+            overview = self.help_message(turn.messenger.help_command)
+            turn.reply(self.command_help(spec) if spec else overview, private=True)
             return
         spec = self._commands.get(name)
         if spec is None:
@@ -142,9 +146,11 @@ class Router:
 
     # -- help --------------------------------------------------------------------------------
 
-    def help_message(self) -> OutMessage:
+    def help_message(self, help_command: str = "/help") -> OutMessage:
+        """The overview; ``help_command`` is how this platform asks for help (``/plcbot help``)."""
         items = tuple(
-            ListItem(text(f"/{spec.name}", " - ", spec.summary)) for spec in self._commands.values()
+            ListItem(text(invocation(spec, help_command), " - ", spec.summary))
+            for spec in self._commands.values()
         )
         return OutMessage(
             title="plcbot: what I can do",
@@ -175,3 +181,10 @@ class Router:
                 ListBlock(tuple(ListItem(text(e)) for e in spec.examples), heading="Examples")
             )
         return OutMessage(title=f"/{spec.name}", blocks=tuple(blocks))
+
+
+def invocation(spec: CommandSpec, help_command: str = "/help") -> str:
+    """How a person types the command: ``/team``, or for an entry command ``/plcbot home``."""
+    if spec.entry and help_command.endswith("help"):
+        return help_command.removesuffix("help") + spec.name
+    return f"/{spec.name}"

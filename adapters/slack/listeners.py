@@ -192,7 +192,7 @@ class Listeners:
         await self.messenger.publish_home(workspace, user_id, view_blocks(message, now=now))
 
     def _welcome(self, name: str) -> OutMessage:
-        overview = self.bot.router.help_message()
+        overview = self.bot.router.help_message(self.messenger.help_command)
         return OutMessage(
             title=f"plcbot for {name}",
             blocks=(
