@@ -34,6 +34,38 @@ def setup_logging(level: str, *, quiet: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
+DEFAULT_ENV_FILE = ".env"
+
+
+def check_env_file(args: argparse.Namespace) -> None:
+    """A settings file named with ``--env-file`` must be there; the default ``.env`` may not be.
+
+    Settings only read a file that exists, so a mistyped path would silently run with other
+    settings (the default database, say). Any file read must be UTF-8, as dotenv reads it.
+    """
+    named = args.env_file is not None
+    if not named:
+        args.env_file = DEFAULT_ENV_FILE
+    path = Path(args.env_file)
+    if not named and not path.is_file():
+        return
+    try:
+        path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        raise SettingsError(f"--env-file: {args.env_file!r} does not exist") from None
+    except IsADirectoryError:
+        raise SettingsError(f"--env-file: {args.env_file!r} is a folder, not a file") from None
+    except OSError as exc:
+        raise SettingsError(
+            f"--env-file: {args.env_file!r} cannot be read ({exc.strerror})"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(
+            f"--env-file: {args.env_file!r} is not UTF-8 text "
+            f"(byte {exc.start + 1} is not valid UTF-8); save it as UTF-8"
+        ) from None
+
+
 def _settings(args: argparse.Namespace) -> Settings:
     return load_settings(env_file=args.env_file)
 
@@ -41,13 +73,21 @@ def _settings(args: argparse.Namespace) -> Settings:
 def cmd_console(args: argparse.Namespace) -> int:
     from adapters.console.session import (
         ConsoleSession,
-        lines_from_file,
+        UnreadableScript,
+        lines_from,
         lines_from_stdin,
         parse_start,
+        read_script,
     )
     from bot.app import build_app
     from bot.clock import FakeClock
 
+    script: list[str] | None = None
+    if args.script:
+        try:
+            script = read_script(Path(args.script))
+        except UnreadableScript as exc:
+            raise SettingsError(f"--script: {exc}") from None
     settings = _settings(args)
     scripted = bool(args.script) or not sys.stdin.isatty()
     setup_logging(settings.log_level, quiet="LOG_LEVEL" not in os.environ)
@@ -63,14 +103,12 @@ def cmd_console(args: argparse.Namespace) -> int:
 
     async def main() -> None:
         async with bot.running():
-            if args.script:
-                lines = lines_from_file(Path(args.script))
+            if script is not None:
+                lines = lines_from(script)
             else:
                 lines = lines_from_stdin(None if scripted else (lambda: session.prompt))
             await session.run(lines)
 
-    if args.script and not Path(args.script).is_file():
-        raise SettingsError(f"--script: {args.script!r} is not a file")
     asyncio.run(main())
     return 0
 
@@ -137,7 +175,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="plcbot",
         description="A chat bot for teachers' professional learning communities.",
     )
-    parser.add_argument("--env-file", default=".env", help="settings file to read (default .env)")
+    parser.add_argument(
+        "--env-file", help=f"settings file to read (default {DEFAULT_ENV_FILE}, if there is one)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     console = sub.add_parser(
@@ -172,6 +212,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
+        check_env_file(args)
         result: int = args.run(args)
         return result
     except (SettingsError, DatabaseUnavailable) as exc:

@@ -144,3 +144,50 @@ def test_serve_answers_health_checks_and_stops_on_sigterm(
         assert proc.wait(timeout=20) == 0
         rest = proc.stderr.read() if proc.stderr else ""
     assert "plcbot stopped" in rest and "Traceback" not in rest
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (
+            b"/as maria\n/team caf\xe9\n",
+            "is not UTF-8 text (byte 20 is not valid UTF-8); save it as UTF-8",
+        ),
+        (None, "does not exist"),
+    ],
+)
+def test_an_unreadable_script_is_one_clear_line_and_changes_nothing(
+    content: bytes | None, expected: str, tmp_path: Path
+) -> None:
+    script = tmp_path / "demo.txt"
+    if content is not None:
+        script.write_bytes(content)
+    result = plcbot("console", "--script", str(script), cwd=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr == f"plcbot: --script: {str(script)!r} {expected}\n"
+    assert not (tmp_path / "plcbot.db").exists()  # refused before plcbot started
+
+
+def test_a_script_saved_with_a_byte_order_mark_still_runs(tmp_path: Path) -> None:
+    script = tmp_path / "demo.txt"
+    script.write_bytes("\ufeff/as maria\n/team\n".encode())
+    result = plcbot("console", "--script", str(script), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "me@#plc> /as maria\n  (you are now Maria)\nmaria@#plc> /team" in result.stdout
+
+
+def test_a_named_env_file_must_exist_and_be_text(tmp_path: Path) -> None:
+    missing = plcbot("--env-file", str(tmp_path / "nope.env"), "config", cwd=tmp_path)
+    assert missing.returncode == 2
+    assert missing.stderr == f"plcbot: --env-file: {str(tmp_path / 'nope.env')!r} does not exist\n"
+    folder = plcbot("--env-file", str(tmp_path), "config", cwd=tmp_path)
+    assert folder.returncode == 2 and "is a folder, not a file" in folder.stderr
+    (tmp_path / "latin1.env").write_bytes(b"PLCBOT_TIMEZONE=Europe/Paris\n# caf\xe9\n")
+    latin1 = plcbot("--env-file", str(tmp_path / "latin1.env"), "config", cwd=tmp_path)
+    assert latin1.returncode == 2 and "is not UTF-8 text" in latin1.stderr
+    assert len(latin1.stderr.splitlines()) == 1 and "Traceback" not in latin1.stderr
+    # Without --env-file a missing .env is fine, and a named file that exists is read.
+    assert plcbot("config", cwd=tmp_path).returncode == 0
+    (tmp_path / "plc.env").write_text("PLCBOT_TIMEZONE=Europe/Paris\n")
+    named = plcbot("--env-file", str(tmp_path / "plc.env"), "config", cwd=tmp_path)
+    assert named.returncode == 0 and "Europe/Paris" in named.stdout

@@ -81,3 +81,23 @@ async def test_a_members_time_zone_is_kept_when_switching_back(
         assert console.session.actor.timezone == "America/Chicago"
         await console.say("/as ben Europe/Paris")
         assert console.session.actor.timezone == "Europe/Paris"
+
+
+async def test_one_clock_move_is_capped_and_a_refused_move_changes_nothing(
+    sqlite_url: str, clock: FakeClock
+) -> None:
+    """Walking years of due work (or catching it all up offline) would hang the console."""
+    async with running_console(sqlite_url, clock) as console:
+        await console.say("/as ana", "/commit Try exit tickets by Wednesday")
+        refused = await console.say(
+            "/clock +999999d",
+            "/clock +401d offline",
+            "/clock +99999999999d",
+            "/clock 2030-01-01T09:00",
+        )
+        assert sum("too far for one move" in line for line in refused) == 4
+        assert "DM to Ana" not in "\n".join(refused)  # nothing ran on the way
+        # (offline: walking 400 days of daily housekeeping takes seconds; the cap is the same)
+        out = "\n".join(await console.say("/clock", "/clock +400d offline"))
+    assert "(it is Mon 2026-11-23 09:00 UTC)" in out
+    assert "(clock: Tue 2027-12-28 09:00 UTC)" in out

@@ -13,8 +13,8 @@ import asyncio
 import re
 import sys
 import uuid
-from collections.abc import AsyncIterator, Callable
-from datetime import datetime
+from collections.abc import AsyncIterator, Callable, Iterable
+from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -42,11 +42,21 @@ CONSOLE_HELP = """Console commands (only in this terminal):
   /dm                    talk to plcbot privately (as the current member)
   /channel [NAME]        back to a team channel (default #plc)
   /clock [+10m | +2d | 2026-12-01T09:00] [offline]   show or move the clock; what falls
-                         due on the way runs at its time ("offline": as if plcbot was down)
+                         due on the way runs at its time ("offline": as if plcbot was down);
+                         at most 400 days a move
   /press ID              press a button, e.g. /press b3
   /submit ID field="value" ...   fill in and send a form, e.g. /submit f2 answer="..."
   /quit                  leave
 Anything else you type is a message in the current conversation."""
+
+# One /clock move walks through every due job on the way (each round, reminder and digest), or
+# offline catches each missed one up: a few years of that is minutes of work, so a move is
+# capped at a school year and a bit; move again to go further.
+MAX_CLOCK_MOVE = timedelta(days=400)
+TOO_FAR = (
+    "That's too far for one move: /clock goes at most 400 days ahead at a time, so the work "
+    "due on the way can run. Move it again to go further."
+)
 
 _MENTION = re.compile(r"(?<![\w@])@([A-Za-z][\w.\-]*)")
 
@@ -220,16 +230,25 @@ class ConsoleSession:
         if self.clock is None:
             raise UserError("This console runs on the real clock; it can't be moved.")
         rest, offline = _strip_word(rest, "offline")
+        now = self.clock.now()
         if rest.startswith("+"):
-            target = self.clock.now() + parse_duration(rest)
+            try:
+                step = parse_duration(rest)
+            except OverflowError:  # +99999999999d: more than a timedelta holds
+                raise UserError(TOO_FAR) from None
+            if step > MAX_CLOCK_MOVE:
+                raise UserError(TOO_FAR)
+            target = now + step
         else:
             try:
                 moment = datetime.fromisoformat(rest)
             except ValueError:
                 raise UserError(f"I couldn't read {rest!r}; try +10m or 2026-12-01T09:00") from None
             target = moment if moment.tzinfo else moment.replace(tzinfo=self.zone)
-            if target < self.clock.now():
+            if target < now:
                 raise UserError("The clock only moves forward.")
+            if target - now > MAX_CLOCK_MOVE:
+                raise UserError(TOO_FAR)
         if offline:  # as if plcbot had been down until then: catch up at once, like a restart
             self.clock.set(target)
             await self.bot.scheduler.run_due()
@@ -329,9 +348,36 @@ def _print(line: str) -> None:
     print(line, flush=True)
 
 
-async def lines_from_file(path: Path) -> AsyncIterator[str]:
-    content = await asyncio.to_thread(path.read_text, encoding="utf-8")
-    for line in content.splitlines():
+class UnreadableScript(ValueError):
+    """A ``--script`` file that is missing, unreadable or not text; the message says which."""
+
+
+def read_script(path: Path) -> list[str]:
+    """The script's lines, read whole before plcbot starts so a bad file changes nothing.
+
+    A byte-order mark (Windows Notepad's "UTF-8 with BOM") is dropped, else the first line
+    would not start with ``/`` and quietly become a chat message.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise UnreadableScript(f"{str(path)!r} does not exist") from None
+    except IsADirectoryError:
+        raise UnreadableScript(f"{str(path)!r} is a folder, not a file") from None
+    except OSError as exc:
+        raise UnreadableScript(f"{str(path)!r} cannot be read ({exc.strerror})") from None
+    try:
+        content = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise UnreadableScript(
+            f"{str(path)!r} is not UTF-8 text (byte {exc.start + 1} is not valid UTF-8); "
+            "save it as UTF-8"
+        ) from None
+    return content.splitlines()
+
+
+async def lines_from(lines: Iterable[str]) -> AsyncIterator[str]:
+    for line in lines:
         yield line
 
 
@@ -359,4 +405,11 @@ def parse_start(value: str | None, zone: ZoneInfo) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=zone)
 
 
-__all__ = ["ConsoleAdapter", "ConsoleSession", "lines_from_file", "lines_from_stdin"]
+__all__ = [
+    "ConsoleAdapter",
+    "ConsoleSession",
+    "UnreadableScript",
+    "lines_from",
+    "lines_from_stdin",
+    "read_script",
+]

@@ -109,7 +109,8 @@ def plcbot(*args: str, env: dict[str, str] | None = None) -> subprocess.Complete
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("PLCBOT_")}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot", "--env-file", "/nonexistent", *args],
+        # An empty settings file: a named one must exist, and the repository's .env must not count.
+        [sys.executable, "-m", "bot", "--env-file", os.devnull, *args],
         cwd=ROOT,
         env=full_env,
         capture_output=True,
@@ -125,7 +126,11 @@ def test_validate_cli_prints_one_line_per_problem_and_fails(tmp_path: Path) -> N
     assert result.returncode == 1
     lines = result.stdout.splitlines()
     assert lines[0] == f"{good}: ok (consultancy v1, 7 steps, 51 min)"
-    assert f"{bad}:1: id: String should match pattern" in result.stdout
+    assert (
+        f"{bad}:1: id: 'Bad Id' can't be an id: use only lowercase letters a-z, digits and "
+        "hyphens" in result.stdout
+    )
+    assert "pattern" not in result.stdout and "[a-z" not in result.stdout
     assert all(line.startswith(f"{bad}:") for line in lines[1:])
     assert "1 of 2 file(s) have problems" in result.stderr
     assert "Traceback" not in result.stderr
