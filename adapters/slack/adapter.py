@@ -91,7 +91,9 @@ class SlackAdapter(Adapter):
     platform = PLATFORM
     messenger: SlackMessenger
 
-    def __init__(self, bot: PlcBot) -> None:
+    def __init__(self, bot: PlcBot, *, pacer: ChannelPacer | None = None) -> None:
+        """``pacer`` replaces Slack's one-message-a-second-per-channel pacing (tests that send
+        a burst on purpose pass a permissive one)."""
         settings = bot.settings
         self.bot = bot
         self.settings = settings
@@ -107,7 +109,7 @@ class SlackAdapter(Adapter):
             tokens = FixedToken(settings.slack_bot_token)
             app_client = AsyncWebClient(base_url=api_url(settings), token=settings.slack_bot_token)
         self.client = AsyncWebClient(base_url=api_url(settings))
-        self.api = SlackApi(self.client, tokens, ChannelPacer())
+        self.api = SlackApi(self.client, tokens, pacer or ChannelPacer())
         self.directory = Directory(self.api)
         self.messenger = SlackMessenger(self.api, self.directory, bot.core.clock)
         self.translator = Translator(self.directory, bot.core.clock, set())

@@ -2,12 +2,29 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from datetime import date
 from typing import Any
 
+import pytest
+from sqlalchemy import select
+
+from bot.clock import FakeClock
 from bot.events import CommandEvent, ConversationKind
 from storage import identity as repo
+from storage.commitments import CommitmentRow
+from storage.models import MemberRow, TeamRow
 from tests.slack.showcase import Showcase
-from tests.slack.workspace import CHANNEL, JO, MARIA, SAM, SlackWorkspace
+from tests.slack.workspace import (
+    CHANNEL,
+    JO,
+    MARIA,
+    SAM,
+    Answer,
+    SlackWorkspace,
+    running_slack,
+)
+from tests.support.fake_slack import Call, FakeSlack
 
 
 def texts(call: Any) -> str:
@@ -164,3 +181,143 @@ async def test_help_is_named_the_way_slack_users_type_it(slack: SlackWorkspace) 
     assert "Type /plcbot help to see what I can do" in said  # the new lead's welcome
     assert "Type /plcbot help to see them all" in said  # the unknown command
     assert "/help" not in said.replace("/plcbot help", "")
+
+
+# -- plcbot's own commands, with nothing but its real features installed ---------------------
+
+
+@pytest.fixture
+async def plcbot(
+    sqlite_url: str, clock: FakeClock, fake: FakeSlack
+) -> AsyncIterator[SlackWorkspace]:
+    async with running_slack(sqlite_url, clock, fake) as workspace:
+        yield workspace
+
+
+async def ask(slack: SlackWorkspace, command: str, text: str = "", **kwargs: Any) -> Call:
+    """Type a command and return plcbot's last answer to it, through its own response URL."""
+    key = slack.next_id("ask")
+    answer = await slack.command(command, text, response_url=slack.fake.response_url(key), **kwargs)
+    assert answer == Answer(200, "")  # an empty ack: nothing shown until the answer comes
+    await slack.settled()
+    answers = [c for c in slack.fake.calls_to("response_url") if c["response_url"] == key]
+    assert answers, f"{command} {text} was not answered through its response URL"
+    return answers[-1]
+
+
+HELP = {
+    "/protocol": [
+        "/protocol list [words or indicator]",
+        "/protocol start NAME [@presenter]",
+        "/protocol next",
+        "/protocol add [--anon] TEXT",
+        "/protocol end",
+        "/protocol history",
+    ],
+    "/commit": ["/commit TEXT by DATE [with @peer ...]"],
+    "/commitments": [
+        "/commitments mine",
+        "/commitments done N [NOTE]",
+        "/commitments edit N",
+        "/commitments confirm D",
+    ],
+    "/reflect": [
+        "/reflect schedule weekly DAY TIME",
+        "/reflect status",
+        "/reflect answer N TEXT",
+        "/reflect mine",
+    ],
+    "/team": ["/team show", "/team lead @name", "/team timezone ZONE", "/team sync"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(HELP))
+async def test_each_command_explains_itself_to_whoever_asked(
+    plcbot: SlackWorkspace, command: str
+) -> None:
+    reply = await ask(plcbot, command, "help", user=SAM)
+    assert reply["response_type"] == "ephemeral"  # only Sam sees it
+    assert reply["blocks"][0]["text"]["text"] == command
+    shown = texts(reply)
+    for usage in HELP[command]:
+        assert usage in shown, usage
+    assert not plcbot.fake.calls_to("chat.postMessage")  # nothing said in the channel
+
+
+async def test_plcbot_help_names_every_command_and_opens_each_ones_help(
+    plcbot: SlackWorkspace,
+) -> None:
+    overview = await ask(plcbot, "/plcbot", "help", user=JO)
+    assert overview["response_type"] == "ephemeral"
+    assert overview["blocks"][0]["text"]["text"] == "plcbot: what I can do"
+    listed = {
+        line.split(" - ")[0].removeprefix("• ")
+        for line in texts(overview).splitlines()
+        if line.startswith("• /")
+    }
+    assert {"/team", "/protocol", "/commit", "/commitments", "/reflect"} <= listed
+    assert texts(await ask(plcbot, "/plcbot", user=JO)) == texts(overview)  # bare: the same
+
+    protocol = await ask(plcbot, "/plcbot", "help protocol", user=JO)
+    assert protocol["blocks"][0]["text"]["text"] == "/protocol"
+    assert "/protocol start NAME" in texts(protocol)
+
+
+async def test_protocol_list_shows_the_library_privately(plcbot: SlackWorkspace) -> None:
+    reply = await ask(plcbot, "/protocol", "list")
+    assert reply["response_type"] == "ephemeral"
+    shown = texts(reply)
+    assert "*Protocols I can facilitate*" in shown
+    assert "• tuning: Tuning protocol (60 min, 3-12 people)" in shown
+    assert "• chalk-talk: Chalk talk" in shown
+    assert "/protocol start NAME [@presenter] runs one" in shown
+    assert not plcbot.fake.calls_to("chat.postMessage")
+
+
+async def test_commit_stores_a_commitment_and_commitments_lists_it(
+    db_url: str, clock: FakeClock, fake: FakeSlack
+) -> None:
+    async with running_slack(db_url, clock, fake) as slack:
+        saved = await ask(slack, "/commit", "Try exit tickets by Friday")
+        assert saved["response_type"] == "ephemeral"
+        assert "Saved as #1: Try exit tickets, due Fri 27 Nov." in texts(saved)
+        # a shared commitment is also told to the team, in the channel
+        [note] = fake.calls_to("chat.postMessage")
+        assert note["channel"] == CHANNEL
+        assert f"<@{MARIA}> committed to: Try exit tickets (by Fri 27 Nov)" in texts(note)
+
+        async with slack.bot.db.read() as session:
+            rows = (
+                await session.execute(
+                    select(CommitmentRow, MemberRow.user_id, TeamRow.conversation_id)
+                    .join(MemberRow, MemberRow.id == CommitmentRow.owner_id)
+                    .join(TeamRow, TeamRow.id == CommitmentRow.team_id)
+                )
+            ).all()
+        assert len(rows) == 1
+        row, owner, channel = rows[0]
+        assert (row.number, row.what, row.due_on, row.status, row.visibility) == (
+            1,
+            "Try exit tickets",
+            date(2026, 11, 27),  # the Friday of the clock's week
+            "open",
+            "shared",
+        )
+        assert (owner, channel) == (MARIA, CHANNEL)
+
+        listed = await ask(slack, "/commitments")
+        assert listed["response_type"] == "ephemeral"
+        assert listed["blocks"][0]["text"]["text"] == "Your commitments"
+        assert "#1 Try exit tickets (due Fri 27 Nov)" in texts(listed)
+
+        # someone else's list does not show Maria's
+        others = await ask(slack, "/commitments", user=SAM)
+        assert "Try exit tickets" not in texts(others) and "Nothing open" in texts(others)
+
+
+async def test_reflect_status_shows_the_schedule_privately(plcbot: SlackWorkspace) -> None:
+    reply = await ask(plcbot, "/reflect", "status")
+    assert reply["response_type"] == "ephemeral"
+    assert reply["blocks"][0]["text"]["text"] == "Reflections"
+    assert "none yet (/reflect schedule weekly fri 15:00)" in texts(reply)
+    assert not plcbot.fake.calls_to("chat.postMessage")

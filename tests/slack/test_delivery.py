@@ -6,10 +6,13 @@ import aiohttp
 import pytest
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.directory import Directory
+from adapters.slack.messenger import SlackMessenger
 from adapters.slack.pacing import ChannelPacer
 from adapters.slack.webapi import INTERACTIVE, FixedToken, SlackApi
+from bot.clock import FakeClock
 from bot.events import ConversationKind, ConversationRef, MemberRef
-from bot.messages import say
+from bot.messages import Button, OutMessage, Section, say, text
 from bot.ports import DeliveryError, RateLimited
 from tests.slack.test_commands import texts
 from tests.slack.workspace import CHANNEL, MARIA, SlackWorkspace
@@ -45,13 +48,29 @@ async def post(api: SlackApi, text: str = "hi") -> str:
     return str(response["ts"])
 
 
-async def test_an_interactive_send_waits_out_a_429(slack: SlackWorkspace) -> None:
-    slack.fake.rate_limit("chat.postMessage", retry_after=1)
-    await slack.command("/show", "card")
-    await slack.settled()
-    refused, accepted = slack.fake.calls_to("chat.postMessage")
-    assert accepted.at - refused.at >= 0.95  # Retry-After honoured
-    assert len(slack.fake.messages) == 1  # and the card was posted once
+async def test_an_interactive_send_waits_out_a_429(
+    fake: FakeSlack, api: tuple[SlackApi, FakeTime], clock: FakeClock
+) -> None:
+    """Someone who just pressed or typed something waits out even a Retry-After longer than a
+    job would (the one below is handed back), and the card is posted once."""
+    slack_api, time = api
+    messenger = SlackMessenger(slack_api, Directory(slack_api), clock)
+    channel = ConversationRef("slack", "T0PLC", CHANNEL, ConversationKind.CHANNEL, "plc-math")
+    card = OutMessage(
+        title="Tuning protocol: step 1 of 9",
+        blocks=(Section(text("Welcome, norms and roles")),),
+        buttons=(Button("Next step", "protocol.next", "1:1", style="primary"),),
+    )
+    fake.rate_limit("chat.postMessage", retry_after=30)
+    token = INTERACTIVE.set(True)
+    try:
+        sent = await messenger.post(channel, card)
+    finally:
+        INTERACTIVE.reset(token)
+    refused, accepted = fake.calls_to("chat.postMessage")
+    assert refused.args == accepted.args  # the same card, sent again
+    assert time.slept == [30.0]  # Retry-After honoured, on the fake clock
+    assert list(fake.messages) == [(CHANNEL, sent.message_id)]  # and the card was posted once
 
 
 async def test_a_scheduled_send_hands_a_long_429_back_to_the_scheduler(

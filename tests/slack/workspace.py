@@ -332,10 +332,13 @@ async def running_slack(
     fake: FakeSlack,
     *,
     features: Iterable[Feature] = (),
+    pacer: ChannelPacer | None = None,
     **env: str,
 ) -> AsyncIterator[SlackWorkspace]:
     settings = load_settings(slack_env(db_url, fake, **env), env_file=None)
-    bot = build_app(settings, clock=clock, platforms=["slack"])
+    bot = build_app(settings, clock=clock, platforms=[] if pacer else ["slack"])
+    if pacer is not None:
+        bot.add_adapter(SlackAdapter(bot, pacer=pacer))
     for feature in features:
         feature.install(bot.router)
         bot.features.append(feature)
