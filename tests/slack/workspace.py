@@ -26,6 +26,7 @@ from aiohttp import web
 from slack_sdk.signature import SignatureVerifier
 
 from adapters.slack.adapter import EVENTS_PATH, SlackAdapter
+from adapters.slack.pacing import ChannelPacer
 from bot.app import PlcBot, build_app
 from bot.clock import FakeClock
 from bot.features import Feature
