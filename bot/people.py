@@ -3,32 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.errors import UserError
+from bot.events import MemberRef
 from bot.parsing import find_mention, normalise_name
 from bot.turn import Turn
 from storage import identity as repo
 from storage.identity import Member, Team
 
 
-async def resolve_person(turn: Turn, token: str, team: Team) -> Member:
-    """The member ``token`` (``@maria``) names: one the platform resolved, else by team name.
+@dataclass(frozen=True, slots=True)
+class Named:
+    """Someone a command names, found without writing anything.
 
-    A member the platform resolved but who never spoke to the bot is added to the team, since
-    being mentioned in the team's channel is as good an introduction as any.
+    A person the platform resolved (``ref``) may not be in the team yet; :func:`admit` adds
+    them inside the transaction that stores whatever named them, so a command refused after
+    the names were read leaves nobody added. ``member`` is who they are already, if anyone.
     """
-    mentions = getattr(turn.event, "mentions", ())
-    ref = find_mention(token, mentions)
-    now = turn.now
-    async with turn.core.db.write() as session:
+
+    workspace_id: int
+    user_id: str
+    display_name: str
+    ref: MemberRef | None = None
+    member: Member | None = None
+
+    def is_member(self, member: Member) -> bool:
+        return self.workspace_id == member.workspace_id and self.user_id == member.user_id
+
+
+async def find_person(turn: Turn, token: str, team: Team) -> Named:
+    """The person ``token`` (``@maria``) names: one the platform resolved, else by team name."""
+    ref = find_mention(token, getattr(turn.event, "mentions", ()))
+    async with turn.core.db.read() as session:
         if ref is not None:
-            member_id = await repo.ensure_member(
-                session, team.workspace_id, ref.user_id, ref.display_name, ref.timezone, now
-            )
-            await repo.ensure_membership(session, team.id, member_id, now, may_lead=False)
-            member = await repo.get_member(session, member_id)
-            assert member is not None
-            return member
+            known = await repo.find_member(session, team.workspace_id, ref.user_id)
+            return Named(team.workspace_id, ref.user_id, ref.display_name, ref, known)
         wanted = normalise_name(token)
         matches = [
             tm.member
@@ -36,7 +49,8 @@ async def resolve_person(turn: Turn, token: str, team: Team) -> Member:
             if wanted in (normalise_name(tm.member.display_name), normalise_name(tm.member.user_id))
         ]
     if len(matches) == 1:
-        return matches[0]
+        m = matches[0]
+        return Named(m.workspace_id, m.user_id, m.display_name, None, m)
     name = token if token.startswith("@") else "@" + token
     if matches:
         raise UserError(
@@ -48,10 +62,54 @@ async def resolve_person(turn: Turn, token: str, team: Team) -> Member:
     )
 
 
-async def resolve_people(turn: Turn, tokens: Sequence[str], team: Team) -> list[Member]:
-    found: list[Member] = []
+async def find_people(turn: Turn, tokens: Sequence[str], team: Team) -> list[Named]:
+    found: list[Named] = []
     for token in tokens:
-        member = await resolve_person(turn, token, team)
+        named = await find_person(turn, token, team)
+        if all(n.user_id != named.user_id for n in found):
+            found.append(named)
+    return found
+
+
+async def admit(session: AsyncSession, team: Team, named: Named, now: datetime) -> Member:
+    """The member ``named`` is, added to ``team`` in the caller's transaction if need be.
+
+    A member the platform resolved but who never spoke to the bot is added to the team, since
+    being mentioned in the team's channel is as good an introduction as any.
+    """
+    ref = named.ref
+    if ref is None:
+        assert named.member is not None
+        return named.member
+    member_id = await repo.ensure_member(
+        session, team.workspace_id, ref.user_id, ref.display_name, ref.timezone, now
+    )
+    await repo.ensure_membership(session, team.id, member_id, now, may_lead=False)
+    member = await repo.get_member(session, member_id)
+    assert member is not None
+    return member
+
+
+async def admit_all(
+    session: AsyncSession, team: Team, people: Sequence[Named], now: datetime
+) -> list[Member]:
+    found: list[Member] = []
+    for named in people:
+        member = await admit(session, team, named, now)
         if all(m.id != member.id for m in found):
             found.append(member)
     return found
+
+
+async def resolve_person(turn: Turn, token: str, team: Team) -> Member:
+    """:func:`find_person`, and :func:`admit` in a transaction of its own.
+
+    For commands whose only write is this one; a command that stores more admits the people
+    it names in its own transaction instead.
+    """
+    named = await find_person(turn, token, team)
+    if named.ref is None:
+        assert named.member is not None
+        return named.member
+    async with turn.core.db.write() as session:
+        return await admit(session, team, named, turn.now)

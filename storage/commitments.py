@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
     exists,
     func,
     or_,
@@ -190,6 +191,14 @@ class Commitment:
         """For a member of the commitment's team: shared, or theirs, or they are its peer."""
         return self.visibility == SHARED or self.is_owner(member_id) or self.is_peer(member_id)
 
+    def outcome_visible_to(self, member_id: int) -> bool:
+        """What happened (the note, the evidence) is the owner's to share; peers hear it first."""
+        return (
+            self.outcome_shared_at is not None
+            or self.is_owner(member_id)
+            or self.is_peer(member_id)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class HistoryEntry:
@@ -313,16 +322,25 @@ async def add_history(
 # -- reading ----------------------------------------------------------------------------------
 
 
+def _party(viewer_id: int) -> ColumnElement[bool]:
+    named = exists().where(
+        CommitmentPeerRow.commitment_id == CommitmentRow.id,
+        CommitmentPeerRow.member_id == viewer_id,
+    )
+    return or_(CommitmentRow.owner_id == viewer_id, named)
+
+
 def visible_to(viewer_id: int) -> ColumnElement[bool]:
     """Shared with the team, or the viewer's own, or the viewer is named as a peer.
 
     Callers also limit the query to teams the viewer belongs to.
     """
-    named = exists().where(
-        CommitmentPeerRow.commitment_id == CommitmentRow.id,
-        CommitmentPeerRow.member_id == viewer_id,
-    )
-    return or_(CommitmentRow.visibility == SHARED, CommitmentRow.owner_id == viewer_id, named)
+    return or_(CommitmentRow.visibility == SHARED, _party(viewer_id))
+
+
+def outcome_visible_to(viewer_id: int) -> ColumnElement[bool]:
+    """:meth:`Commitment.outcome_visible_to` in SQL."""
+    return or_(CommitmentRow.outcome_shared_at.is_not(None), _party(viewer_id))
 
 
 _COLUMNS = CommitmentRow.__table__.c
@@ -459,7 +477,7 @@ async def search(
     words: Sequence[str],
     limit: int = 15,
 ) -> list[Commitment]:
-    """Commitments mentioning every word (in what, how they'd know, or the outcome)."""
+    """Commitments mentioning every word (in what, how they'd know, or an outcome they may see)."""
     if not team_ids or not words:
         return []
     stmt = _select().where(CommitmentRow.team_id.in_(list(team_ids)), visible_to(viewer_id))
@@ -469,8 +487,11 @@ async def search(
             or_(
                 func.lower(CommitmentRow.what).like(pattern, escape="\\"),
                 func.lower(func.coalesce(CommitmentRow.how_know, "")).like(pattern, escape="\\"),
-                func.lower(func.coalesce(CommitmentRow.outcome_note, "")).like(
-                    pattern, escape="\\"
+                and_(
+                    func.lower(func.coalesce(CommitmentRow.outcome_note, "")).like(
+                        pattern, escape="\\"
+                    ),
+                    outcome_visible_to(viewer_id),
                 ),
             )
         )
@@ -495,6 +516,16 @@ async def awaiting_check_in(session: AsyncSession, member_id: int) -> list[Commi
     )
     stmt = _select().where(CommitmentRow.id.in_(asked)).order_by(CommitmentRow.due_on)
     return await _load(session, stmt.limit(50))
+
+
+async def asked_about_a_report(session: AsyncSession, commitment_id: int) -> bool:
+    """Whether the peers were already asked to check in after one of the owner's reports."""
+    details = await session.scalars(
+        select(CommitmentEventRow.detail).where(
+            CommitmentEventRow.commitment_id == commitment_id, CommitmentEventRow.kind == "asked"
+        )
+    )
+    return any((d or {}).get("reason") == "reported" for d in details.all())
 
 
 async def history(session: AsyncSession, commitment_id: int) -> list[HistoryEntry]:

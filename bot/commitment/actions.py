@@ -87,13 +87,17 @@ class Actions:
         status = turn.action.value.partition(":")[2]
         if status not in OUTCOMES:
             raise UserError("That button is out of date; type /commitments to start again.")
-        updated, changed = await self.service.report(c, turn.member, team, status, None)
-        if not changed:
+        result = await self.service.report(c, turn.member, team, status, None)
+        updated = result.commitment
+        if not result.changed:
             turn.reply(
                 f"Already recorded: {updated.ref} is {status.replace('_', ' ')}.", private=True
             )
             return
-        turn.reply(prompts.recorded(updated, today_for(turn, team)), private=True)
+        turn.reply(
+            prompts.recorded(updated, today_for(turn, team), asking_peers=result.asking_peers),
+            private=True,
+        )
 
     async def ask_date(self, turn: Turn) -> None:
         c, _team = await access.by_id(turn, turn.action.value, need="owner")

@@ -157,13 +157,17 @@ class OwnerCommands:
                 turn, args, doing="report on it", usage=f"/commitments {word} 12 [NOTE]"
             )
             note = read_note(found.rest) if found.rest.strip() else None
-            c, changed = await self.service.report(
+            result = await self.service.report(
                 found.commitment, turn.member, found.team, status, note
             )
-            if not changed:
+            c = result.commitment
+            if not result.changed:
                 turn.reply(f"{c.ref} is already marked {STATUS_LABELS[status]}.", private=True)
                 return
-            turn.reply(prompts.recorded(c, today_for(turn, found.team)), private=True)
+            turn.reply(
+                prompts.recorded(c, today_for(turn, found.team), asking_peers=result.asking_peers),
+                private=True,
+            )
 
         return handle
 

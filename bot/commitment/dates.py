@@ -17,6 +17,10 @@ from bot.timefmt import day as show_day
 
 EXAMPLES = "Friday, next Tuesday, Dec 15, in 2 weeks, tomorrow or 2027-01-15"
 MAX_AHEAD = timedelta(days=366)
+# "in N days" beyond this is no plan (and a big enough N is past the calendar's end): refused
+# here, before any date arithmetic, rather than left to parse_due.
+MAX_AMOUNT = timedelta(days=5 * 366)
+UNIT_DAYS = {"day": 1, "week": 7, "fortnight": 14, "month": 31}
 # A date typed without a year means its next coming only when that is near (Jan 10, typed in
 # December); "Dec 15" typed on Dec 20, or "Dec 31" on Jan 2, is far more likely a slip.
 ROLL_OVER = timedelta(days=200)
@@ -215,8 +219,11 @@ def _amount(text: str, today: date) -> date | None:
         return None
     count = int(match[1]) if match[1].isdigit() else NUMBERS[match[1]]
     unit = match[2].rstrip("s")
-    if count > 400:
-        return today + timedelta(days=count)  # parse_due refuses it as too far ahead
+    if count * UNIT_DAYS[unit] > MAX_AMOUNT.days:
+        raise DateQuestion(
+            f"In {count:,} {unit}s is too far away. Commitments work best as next steps within "
+            f"a few weeks; please pick a nearer date, for example {EXAMPLES}."
+        )
     if unit == "day":
         return today + timedelta(days=count)
     if unit == "week":

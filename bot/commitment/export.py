@@ -2,7 +2,8 @@
 
 Written for spreadsheets: UTF-8 with a byte-order mark (so Excel reads accents right), one row
 per commitment, and cells that would start a formula (``=``, ``+``, ``-``, ``@``) prefixed with
-an apostrophe so a typed "=HYPERLINK(...)" stays text (CSV injection).
+an apostrophe so a typed "=HYPERLINK(...)" stays text (CSV injection). What happened (the
+note, the evidence) is left blank for someone the owner has not shared it with yet.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ def safe_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA) else value
 
 
-def rows(commitments: Sequence[Commitment], zone: ZoneInfo) -> list[list[str]]:
+def rows(commitments: Sequence[Commitment], zone: ZoneInfo, viewer_id: int) -> list[list[str]]:
     out = []
     for c in commitments:
+        outcome = c.outcome_visible_to(viewer_id)
         out.append(
             [
                 str(c.number),
@@ -56,8 +58,8 @@ def rows(commitments: Sequence[Commitment], zone: ZoneInfo) -> list[list[str]]:
                 "; ".join(p.name for p in c.peers),
                 " ".join(c.indicators),
                 "" if c.session_id is None else str(c.session_id),
-                c.outcome_note or "",
-                c.evidence_url or "",
+                (c.outcome_note or "") if outcome else "",
+                (c.evidence_url or "") if outcome else "",
                 c.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
                 ""
                 if c.reported_at is None
@@ -68,12 +70,17 @@ def rows(commitments: Sequence[Commitment], zone: ZoneInfo) -> list[list[str]]:
 
 
 def csv_file(
-    commitments: Sequence[Commitment], zone: ZoneInfo, team_name: str, today: date
+    commitments: Sequence[Commitment],
+    zone: ZoneInfo,
+    team_name: str,
+    today: date,
+    *,
+    viewer_id: int,
 ) -> Attachment:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(COLUMNS)
-    for row in rows(commitments, zone):
+    for row in rows(commitments, zone, viewer_id):
         writer.writerow([safe_cell(cell) for cell in row])
     slug = re.sub(r"[^a-z0-9]+", "-", team_name.lower()).strip("-") or "team"
     return Attachment(

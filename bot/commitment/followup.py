@@ -112,9 +112,10 @@ class FollowUp:
         for kind in (REMIND, DUE, SILENCE):
             await self.core.scheduler.cancel_in(session, key(c.id, kind))
 
-    async def ask_peers(self, session: AsyncSession, c: Commitment, at: datetime | None) -> None:
+    async def ask_peers(self, session: AsyncSession, c: Commitment, at: datetime | None) -> bool:
+        """Plan the peers' check-in after a report; False when there is nobody or no time."""
         if not c.peers or at is None:
-            return
+            return False
         await self.core.scheduler.schedule_in(
             session,
             kind=PEER,
@@ -123,6 +124,7 @@ class FollowUp:
             payload={"id": c.id, "status": c.status},
             not_after=at + PEER_WINDOW,
         )
+        return True
 
     # -- running -----------------------------------------------------------------------------
 

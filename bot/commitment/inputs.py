@@ -1,7 +1,8 @@
 """Turning what someone typed (a command or a form) into a checked plan or set of changes.
 
 Everything is read and checked before anything is written, so a bad date or an unknown peer
-leaves nothing half-stored.
+leaves nothing half-stored. Peers are only found here; the service adds the ones new to the
+team in the same transaction as the commitment.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from bot.commitment.grammar import CommitText, parse_commit_text
 from bot.errors import UserError
 from bot.indicators import parse_codes
 from bot.parsing import clean_text
-from bot.people import resolve_people
+from bot.people import Named, find_people
 from bot.turn import Turn
 from storage.commitments import PRIVATE, SHARED
 from storage.identity import Member, Team
 
 MAX_PEERS = 5
+DATE_WORDS = ("by", "due", "due by", "due on", "before")
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +34,7 @@ class Plan:
     what: str
     due_on: date
     how_know: str | None
-    peers: tuple[Member, ...]
+    peers: tuple[Named, ...]
     indicators: tuple[str, ...]
     visibility: str
     session_id: int | None = None
@@ -43,7 +45,7 @@ class Changes:
     what: str | None = None
     due_on: date | None = None
     how_know: str | None = None
-    peers: tuple[Member, ...] | None = None
+    peers: tuple[Named, ...] | None = None
     indicators: tuple[str, ...] | None = None
     visibility: str | None = None
 
@@ -125,11 +127,11 @@ def peer_tokens(raw: str) -> list[str]:
 
 async def read_peers(
     turn: Turn, team: Team, tokens: Sequence[str], owner: Member
-) -> tuple[Member, ...]:
+) -> tuple[Named, ...]:
     if len(tokens) > MAX_PEERS:
         raise UserError(f"Name up to {MAX_PEERS} peers; a few people who will really check in.")
-    people = await resolve_people(turn, tokens, team)
-    if any(p.id == owner.id for p in people):
+    people = await find_people(turn, tokens, team)
+    if any(p.is_member(owner) for p in people):
         raise UserError(
             "You can't be your own accountability partner; name a colleague who will check in."
         )
@@ -166,13 +168,14 @@ async def plan_from_text(
             f"{exc} (If 'by {parts.due_text}' is part of what you'll do, put the date at the "
             f"very end: ... by {parts.due_text} by Friday.)"
         ) from None
+    know = read_know(parts.how_know)
     peers = await read_peers(turn, team, parts.peers, turn.member)
     return Plan(
         team=team,
         owner=turn.member,
         what=what,
         due_on=due,
-        how_know=read_know(parts.how_know),
+        how_know=know,
         peers=peers,
         indicators=parts.indicators or default_indicators,
         visibility=parts.visibility or SHARED,
@@ -187,6 +190,7 @@ async def plan_from_form(
     due = read_due(form.get("due"), today_for(turn, team))
     indicators = read_indicators(form.get("indicators"))
     know = read_know(form.get("know"))
+    visibility = read_visibility(form.get("visibility")) or SHARED
     peers = await read_peers(turn, team, peer_tokens(form.get("peers", "")), turn.member)
     return Plan(
         team=team,
@@ -196,18 +200,34 @@ async def plan_from_form(
         how_know=know,
         peers=peers,
         indicators=indicators,
-        visibility=read_visibility(form.get("visibility")) or SHARED,
+        visibility=visibility,
         session_id=session_id,
     )
 
 
+def _bare_keyword(what: str) -> None:
+    """``edit 12 by`` is a date still to come, not a new name for the commitment."""
+    word = " ".join(what.lower().split())
+    if word in DATE_WORDS:
+        raise DateQuestion(
+            f"By when? Write the new date after '{word}', for example: by next Friday "
+            f"(or {EXAMPLES})."
+        )
+    if word == "with":
+        raise UserError("With whom? @mention the peers after 'with', for example: with @ben.")
+
+
 async def changes_from_text(turn: Turn, team: Team, raw: str) -> Changes:
     parts = parse_text(turn, raw)
+    _bare_keyword(parts.what)
     today = today_for(turn, team)
+    what = read_what(parts.what) if parts.what else None
+    due_on = parse_due(parts.due_text, today) if parts.due_text else None
+    know = read_know(parts.how_know)
     return Changes(
-        what=read_what(parts.what) if parts.what else None,
-        due_on=parse_due(parts.due_text, today) if parts.due_text else None,
-        how_know=read_know(parts.how_know),
+        what=what,
+        due_on=due_on,
+        how_know=know,
         peers=await read_peers(turn, team, parts.peers, turn.member) if parts.peers else None,
         indicators=parts.indicators or None,
         visibility=parts.visibility,

@@ -10,7 +10,16 @@ from bot.commitment import forms
 from bot.commitment.views import STATUS_LABELS, commitment_line, mention
 from bot.messages import Block, Button, Inline, Link, OutMessage, Section, text
 from bot.timefmt import day
-from storage.commitments import DONE, DROPPED, NOT_YET, OPEN, PARTLY, Commitment, Person
+from storage.commitments import (
+    DONE,
+    DROPPED,
+    NOT_YET,
+    OPEN,
+    PARTLY,
+    PRIVATE,
+    Commitment,
+    Person,
+)
 
 OUTCOME = "commit.outcome"
 EDIT = "commit.edit"
@@ -71,7 +80,7 @@ def check_in(c: Commitment, today: date) -> OutMessage:
     )
 
 
-def recorded(c: Commitment, today: date) -> OutMessage:
+def recorded(c: Commitment, today: date, *, asking_peers: bool) -> OutMessage:
     """The owner's answer after reporting an outcome: what next, in one message."""
     status = c.status
     if status == DROPPED:
@@ -104,7 +113,7 @@ def recorded(c: Commitment, today: date) -> OutMessage:
                 confirm="Post what happened in the team's channel?",
             )
         )
-    if c.peers:
+    if asking_peers:
         blocks.append(Section(text("I'll let ", *_names(c.peers), " know, so they can check in.")))
     return OutMessage(
         blocks=tuple(blocks),
@@ -194,12 +203,13 @@ def shared_outcome(c: Commitment, today: date) -> OutMessage:
 
 
 def named_as_peer(c: Commitment, today: date) -> OutMessage:
+    kind = "a private commitment" if c.visibility == PRIVATE else "a commitment"
     return OutMessage(
         blocks=(
             Section(
                 text(
                     mention(c.owner),
-                    " named you as an accountability partner for a private commitment: ",
+                    f" named you as an accountability partner for {kind}: ",
                     *commitment_line(c, today),
                     ". I'll ask you to check in once they report how it went.",
                 )

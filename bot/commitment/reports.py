@@ -46,7 +46,7 @@ class Reports:
         for c in found:
             line = item(c, today, team_name=names.get(c.team_id))
             body = line.body
-            if c.outcome_note:
+            if c.outcome_note and c.outcome_visible_to(turn.member.id):
                 body = (*body, " What happened: ", c.outcome_note[:300])
             entries.append(ListItem(body, line.marker))
         query = " ".join(words[:MAX_WORDS])
@@ -81,8 +81,8 @@ class Reports:
         since = min(p.start for p in [period, *trend])
         async with self.core.db.read() as session:
             found = await repo.for_team(session, team.id, due_from=since, active=True)
-        result = summary.summarise(found, today, period, trend)
-        return summary.card(result, self._name(team), viewer_id, today)
+        result = summary.summarise(found, today, period, trend, viewer_id=viewer_id)
+        return summary.card(result, self._name(team), today)
 
     async def export(self, turn: Turn, _args: str) -> None:
         team = turn.require_team()
@@ -92,7 +92,7 @@ class Reports:
         async with self.core.db.read() as session:
             found = await repo.for_team(session, team.id, viewer_id=turn.member.id)
         today = turn.now.astimezone(zone).date()
-        attachment = export.csv_file(found, zone, self._name(team), today)
+        attachment = export.csv_file(found, zone, self._name(team), today, viewer_id=turn.member.id)
         turn.reply(
             OutMessage(
                 title=f"Commitments in {self._name(team)}",
@@ -125,6 +125,12 @@ class Reports:
         if start > today:
             raise UserError(
                 "The term start should be today or earlier: the first day of this term."
+            )
+        if today - start > summary.TERM_LIMIT:
+            raise UserError(
+                f"{day(start, today)} is more than two years ago. The term start should be the "
+                "first day of this term, for example /commitments term "
+                f"{summary.default_term_start(today).isoformat()}."
             )
         async with self.core.db.write() as session:
             await identity.update_team_settings(

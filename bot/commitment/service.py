@@ -7,6 +7,7 @@ down never loses a saved change; see :mod:`bot.commitment.sending`.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -17,6 +18,7 @@ from bot.commitment.sending import send_now
 from bot.commitment.views import team_note
 from bot.context import Core
 from bot.errors import UserError
+from bot.people import admit_all
 from storage import commitments as repo
 from storage import identity
 from storage.commitments import (
@@ -31,6 +33,13 @@ from storage.commitments import (
     Person,
 )
 from storage.identity import Member, Team
+
+
+@dataclass(frozen=True, slots=True)
+class Reported:
+    commitment: Commitment
+    changed: bool  # False for a double tap: the same outcome, already recorded
+    asking_peers: bool  # the peers will hear about this report
 
 
 class CommitmentService:
@@ -61,6 +70,7 @@ class CommitmentService:
                         + (f" (it became commitment #{draft.commitment_id})." if draft else ".")
                         + " See /commitments."
                     )
+            peers = await admit_all(session, plan.team, plan.peers, now)
             number = await repo.next_number(session, plan.team.id)
             commitment_id = await repo.insert(
                 session,
@@ -78,7 +88,7 @@ class CommitmentService:
                     "created_at": now,
                     "updated_at": now,
                 },
-                [p.id for p in plan.peers],
+                [p.id for p in peers],
             )
             await repo.add_history(
                 session,
@@ -106,11 +116,15 @@ class CommitmentService:
                 self.core.outbox.to_team(team, team_note(c, today)),
             )
         if c.visibility == PRIVATE:
-            for peer in await self._members([p.member_id for p in c.peers]):
-                await send_now(
-                    f"the peer notice for commitment {c.id}",
-                    self.core.outbox.to_member(peer, prompts.named_as_peer(c, today)),
-                )
+            await self._tell_peers(c, team, [p.member_id for p in c.peers])
+
+    async def _tell_peers(self, c: Commitment, team: Team, member_ids: Sequence[int]) -> None:
+        today = self._today_team(team)
+        for peer in await self._members(member_ids):
+            await send_now(
+                f"the peer notice for commitment {c.id}",
+                self.core.outbox.to_member(peer, prompts.named_as_peer(c, today)),
+            )
 
     def _today_team(self, team: Team) -> date:
         return self.core.clock.now().astimezone(self.core.zone_for(None, team)).date()
@@ -123,9 +137,8 @@ class CommitmentService:
     # -- changing ----------------------------------------------------------------------------
 
     async def edit(self, c: Commitment, actor: Member, team: Team, changes: Changes) -> Commitment:
-        peers = changes.peers
         due_on = changes.due_on or c.due_on
-        has_peers = bool(peers) if peers is not None else bool(c.peers)
+        has_peers = bool(changes.peers) if changes.peers is not None else bool(c.peers)
         nudges = await self.followup.nudges(team, actor, due_on, has_peers)
         now = self.core.clock.now()
         async with self.core.db.write() as session:
@@ -148,9 +161,14 @@ class CommitmentService:
                 shown["indicators"] = ", ".join(changes.indicators)
             if changes.visibility is not None and changes.visibility != current.visibility:
                 values["visibility"] = shown["visibility"] = changes.visibility
-            if peers is not None and {p.id for p in peers} != {p.member_id for p in current.peers}:
-                await repo.set_peers(session, c.id, [p.id for p in peers])
-                shown["peers"] = ", ".join(p.display_name for p in peers)
+            added: list[int] = []
+            if changes.peers is not None:
+                peers = await admit_all(session, team, changes.peers, now)
+                before = {p.member_id for p in current.peers}
+                if {p.id for p in peers} != before:
+                    await repo.set_peers(session, c.id, [p.id for p in peers])
+                    shown["peers"] = ", ".join(p.display_name for p in peers)
+                    added = [p.id for p in peers if p.id not in before]
             if not shown:
                 return current
             await repo.change(session, c.id, updated_at=now, **values)
@@ -158,20 +176,28 @@ class CommitmentService:
             updated = await self._reload(session, c.id)
             await self.followup.apply(session, updated, nudges)
         if "visibility" in shown and updated.visibility == SHARED:
+            # The team note names every peer, the new ones too.
             await self.announce(updated, team, in_channel_reply=False)
+        elif added:
+            await self._tell_peers(updated, team, added)
         return updated
 
     async def report(
         self, c: Commitment, actor: Member, team: Team, status: str, note: str | None
-    ) -> tuple[Commitment, bool]:
-        """Record an outcome; False when it was already recorded (a double tap)."""
+    ) -> Reported:
+        """Record an outcome (not again on a double tap).
+
+        The peers are asked to check in about the first report only: a correction made before
+        they are asked updates what they will hear, and a later report is the owner's own news
+        to pass on (/commitments reply).
+        """
         peer_at = await self.followup.peer_time(team, actor)
         now = self.core.clock.now()
         async with self.core.db.write() as session:
             await repo.lock(session, c.id)
             current = await self._reload(session, c.id)
             if current.status == status and note is None:
-                return current, False
+                return Reported(current, changed=False, asking_peers=False)
             values: dict[str, Any] = {"status": status, "updated_at": now, "reported_at": now}
             if note is not None:
                 values["outcome_note"] = note
@@ -182,9 +208,10 @@ class CommitmentService:
             await repo.add_history(session, c.id, now, actor.id, "status", detail)
             updated = await self._reload(session, c.id)
             await self.followup.stop_chasing(session, updated)
-            if status != DROPPED:
-                await self.followup.ask_peers(session, updated, peer_at)
-        return updated, True
+            asking = False
+            if status != DROPPED and not await repo.asked_about_a_report(session, c.id):
+                asking = await self.followup.ask_peers(session, updated, peer_at)
+        return Reported(updated, changed=True, asking_peers=asking)
 
     async def add_note(self, c: Commitment, actor: Member, note: str) -> Commitment:
         return await self._outcome_detail(c, actor, "note", outcome_note=note)

@@ -1,8 +1,14 @@
 """The leads' summary: what the team committed to, how it went, and what to carry forward.
 
 It is a planning aid for the next meeting, not a scorecard: it counts follow-through so the
-team can support each other, and says so. Counts include private commitments (a number reveals
-nothing); their text appears only for the lead's own items or those naming the lead as a peer.
+team can support each other, and says so.
+
+Private commitments, one rule throughout: one the lead may see (their own, or naming them as a
+peer) reads like any other; any other private one is only ever part of an anonymous total. It
+counts in the headline figures, the completion rate and trend, and in one "Private, not shown"
+bar, so every section adds up to the same numbers; it is never listed, never put under its
+owner's name, and never broken down by indicator (with a handful of items, an indicator count
+can say whose it is). Where a list leaves some out, it says how many.
 
 A period's items are those due in it. The completion rate counts items that are settled (an
 outcome was reported) or past due, leaving out dropped ones: done / (settled or past due).
@@ -33,9 +39,11 @@ PERIODS = {
     "this term": "term",
 }
 CHART_ORDER = (DONE, PARTLY, NOT_YET, OPEN, DROPPED)
+PRIVATE_BAR = "Private, not shown"
 TREND_LENGTH = 4
 LIST_LIMIT = 25
 TERM_SETTING = "commitments_term_start"
+TERM_LIMIT = timedelta(days=2 * 366)  # a term start further back is a typo, not a term
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +106,7 @@ def periods(name: str, today: date, term_start: date | None) -> tuple[Period, li
         ]
         return months[-1], months
     start = term_start or default_term_start(today)
-    if start > today:
+    if start > today or today - start > TERM_LIMIT:  # stored before /commitments term refused it
         start = default_term_start(today)
     term = Period("this term so far", start, today, "term")
     months = []
@@ -127,6 +135,9 @@ def percent(rate: float | None) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Summary:
+    """The figures as one lead (``viewer_id``) may see them; see the module's rule."""
+
+    viewer_id: int
     period: Period
     due: list[Commitment]  # due in the period
     counts: Mapping[str, int]
@@ -134,25 +145,36 @@ class Summary:
     trend: list[tuple[Period, float | None]]
     overdue: list[Commitment]
     carry: list[Commitment]
-    by_member: list[tuple[Person, Counter[str]]]
-    by_indicator: list[tuple[str, int, int]]  # code, done, total
+    by_member: list[tuple[Person, Counter[str]]]  # only what the viewer may see
+    hidden: Counter[str]  # statuses of the due items the viewer may not see
+    by_indicator: list[tuple[str, int, int]]  # code, done, total; only what the viewer may see
 
 
 def summarise(
-    commitments: Sequence[Commitment], today: date, period: Period, trend: Sequence[Period]
+    commitments: Sequence[Commitment],
+    today: date,
+    period: Period,
+    trend: Sequence[Period],
+    *,
+    viewer_id: int,
 ) -> Summary:
     due = [c for c in commitments if period.holds(c.due_on)]
     counts = Counter(c.status for c in due)
     members: dict[int, tuple[Person, Counter[str]]] = {}
+    hidden: Counter[str] = Counter()
     indicator_done: Counter[str] = Counter()
     indicator_total: Counter[str] = Counter()
     for c in due:
+        if not c.visible_to(viewer_id):
+            hidden[c.status] += 1
+            continue
         members.setdefault(c.owner.member_id, (c.owner, Counter()))[1][c.status] += 1
         for code in c.indicators:
             indicator_total[code] += 1
             indicator_done[code] += c.status == DONE
     active = sorted((c for c in commitments if c.active), key=lambda c: (c.due_on, c.number))
     return Summary(
+        viewer_id=viewer_id,
         period=period,
         due=due,
         counts=counts,
@@ -161,6 +183,7 @@ def summarise(
         overdue=[c for c in active if c.due_on < today],
         carry=active,
         by_member=sorted(members.values(), key=lambda m: (m[0].name.lower(), m[0].member_id)),
+        hidden=hidden,
         by_indicator=sorted(
             (code, indicator_done[code], total) for code, total in indicator_total.items()
         ),
@@ -183,25 +206,33 @@ def _trend_text(s: Summary) -> str:
     return line
 
 
+def _private(count: int) -> str:
+    return f"{count} private {'item' if count == 1 else 'items'} not shown"
+
+
 def _visible(
     commitments: Sequence[Commitment], viewer_id: int, today: date, heading: str, empty: str
 ) -> list[Block]:
-    shown = [c for c in commitments if c.visible_to(viewer_id)][:LIST_LIMIT]
-    hidden = sum(1 for c in commitments if not c.visible_to(viewer_id))
-    more = len([c for c in commitments if c.visible_to(viewer_id)]) - len(shown)
+    visible = [c for c in commitments if c.visible_to(viewer_id)]
+    shown = visible[:LIST_LIMIT]
+    hidden = len(commitments) - len(visible)
+    if not visible and hidden:
+        # "Nothing overdue" would contradict the count above it.
+        return [items([], today, heading, empty=_private(hidden) + ".")]
     blocks: list[Block] = [items(shown, today, heading, empty=empty)]
     notes = []
-    if more:
-        notes.append(f"{more} more not listed")
+    if len(visible) > len(shown):
+        notes.append(f"{len(visible) - len(shown)} more not listed")
     if hidden:
-        notes.append(f"{hidden} private {'item' if hidden == 1 else 'items'} not shown")
+        notes.append(_private(hidden))
     if notes:
         blocks.append(Section(text("(" + "; ".join(notes) + ")")))
     return blocks
 
 
-def card(s: Summary, team_name: str, viewer_id: int, today: date) -> OutMessage:
+def card(s: Summary, team_name: str, today: date) -> OutMessage:
     counts = s.counts
+    viewer_id = s.viewer_id
     fields = (
         Field("Due in this period", text(str(len(s.due)))),
         *(Field(STATUS_LABELS[k].capitalize(), text(str(counts.get(k, 0)))) for k in CHART_ORDER),
@@ -212,14 +243,17 @@ def card(s: Summary, team_name: str, viewer_id: int, today: date) -> OutMessage:
         Fields(fields),
         Section(text(_trend_text(s)), heading="Completion trend"),
     ]
-    if s.by_member:
+    bars = [
+        Bar(person.name, tuple(float(c.get(k, 0)) for k in CHART_ORDER))
+        for person, c in s.by_member
+    ]
+    if s.hidden:
+        bars.append(Bar(PRIVATE_BAR, tuple(float(s.hidden.get(k, 0)) for k in CHART_ORDER)))
+    if bars:
         blocks.append(
             bar_chart(
                 f"Commitments due {s.period.name}, by member",
-                [
-                    Bar(person.name, tuple(float(c.get(k, 0)) for k in CHART_ORDER))
-                    for person, c in s.by_member
-                ],
+                bars,
                 [STATUS_LABELS[k] for k in CHART_ORDER],
             )
         )
@@ -235,6 +269,8 @@ def card(s: Summary, team_name: str, viewer_id: int, today: date) -> OutMessage:
                 heading="By indicator",
             )
         )
+        if s.hidden:
+            blocks.append(Section(text("(private items not shown are not counted by indicator)")))
     blocks += _visible(s.overdue, viewer_id, today, "Overdue", "Nothing overdue.")
     blocks += _visible(
         s.carry, viewer_id, today, "Carry into the next meeting", "Nothing open: a clean slate."

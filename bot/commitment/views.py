@@ -173,9 +173,10 @@ def card(
     blocks: list[Block] = [Fields(tuple(fields))]
     if c.how_know:
         blocks.append(Section(text(c.how_know), heading="How I'll know"))
-    if c.outcome_note:
+    outcome = c.outcome_visible_to(viewer_id)  # the owner shares it when they are ready
+    if c.outcome_note and outcome:
         blocks.append(Section(text(c.outcome_note), heading="What happened"))
-    if c.evidence_url:
+    if c.evidence_url and outcome:
         blocks.append(Section(text(Link(c.evidence_url, "Evidence")), heading="Evidence"))
     private_talk = c.is_owner(viewer_id) or c.is_peer(viewer_id)
     blocks.append(

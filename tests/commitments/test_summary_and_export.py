@@ -87,13 +87,15 @@ def test_periods_and_their_trend() -> None:
     ]
     default_term, _ = summary.periods("term", date(2027, 3, 1), None)
     assert default_term.start == date(2027, 1, 1)
+    ancient, _ = summary.periods("term", TODAY, date(1900, 1, 1))  # stored before it was refused
+    assert ancient.start == date(2026, 8, 1)
     with pytest.raises(UserError, match="this week, this month or term"):
         summary.periods("fortnight", TODAY, None)
 
 
 def test_counts_rate_overdue_and_carry_over() -> None:
     week, trend = summary.periods("this week", TODAY, None)
-    s = summary.summarise(ITEMS, TODAY, week, trend)
+    s = summary.summarise(ITEMS, TODAY, week, trend, viewer_id=ANA.member_id)
     assert [c.number for c in s.due] == [1, 2, 3, 4, 5]
     assert dict(s.counts) == {"done": 1, "open": 2, "partly": 1, "dropped": 1}
     # settled or past due, not dropped: #1 done, #2 overdue, #4 partly -> 1 of 3
@@ -115,8 +117,8 @@ def test_counts_rate_overdue_and_carry_over() -> None:
 
 def test_the_card_has_a_chart_and_hides_others_private_items() -> None:
     week, trend = summary.periods("this week", TODAY, None)
-    s = summary.summarise(ITEMS, TODAY, week, trend)
-    card = summary.card(s, "Grade 5", viewer_id=ANA.member_id, today=TODAY)
+    s = summary.summarise(ITEMS, TODAY, week, trend, viewer_id=ANA.member_id)
+    card = summary.card(s, "Grade 5", today=TODAY)
     charts = [b for b in card.blocks if isinstance(b, Image)]
     assert len(charts) == 1 and charts[0].png.startswith(b"\x89PNG")
     assert "Ana: done 1, partly 1" in charts[0].alt and "Ben: done 0" in charts[0].alt
@@ -126,13 +128,14 @@ def test_the_card_has_a_chart_and_hides_others_private_items() -> None:
     assert "B3 Trying new approaches and sharing results  [1 of 2 done]" in text
     assert "1 private item not shown" in text  # Ben's #7 is private and Ana isn't its peer
     assert "not an evaluation" in text
-    as_peer = summary.card(s, "Grade 5", viewer_id=BEN.member_id, today=TODAY)
+    as_owner = summary.summarise(ITEMS, TODAY, week, trend, viewer_id=BEN.member_id)
+    as_peer = summary.card(as_owner, "Grade 5", today=TODAY)
     assert "private item" not in "\n".join(render(as_peer, now=AT, zone=ZoneInfo("UTC")))
 
 
 def test_an_empty_period_reads_plainly() -> None:
     week, trend = summary.periods("this week", date(2027, 3, 3), None)
-    card = summary.card(summary.summarise([], TODAY, week, trend), "Grade 5", 1, TODAY)
+    card = summary.card(summary.summarise([], TODAY, week, trend, viewer_id=1), "Grade 5", TODAY)
     text = "\n".join(render(card, now=AT, zone=ZoneInfo("UTC")))
     assert "No commitments are due in this period." in text
     assert "Completion: -" in text and "Nothing open: a clean slate." in text
@@ -153,7 +156,9 @@ def test_the_csv_export() -> None:
         make(2, BEN, date(2026, 12, 8), what='=HYPERLINK("http://x","click")'),
         make(3, BEN, date(2026, 12, 9), "not_yet", what='Élève feedback, "quoted"\nline two'),
     ]
-    attachment = csv_file(items, ZoneInfo("America/Chicago"), "Grade 5 / Math", TODAY)
+    attachment = csv_file(
+        items, ZoneInfo("America/Chicago"), "Grade 5 / Math", TODAY, viewer_id=ANA.member_id
+    )
     assert attachment.filename == "commitments-grade-5-math-2026-12-09.csv"
     assert attachment.mime == "text/csv"
     assert attachment.content.startswith(b"\xef\xbb\xbf")  # BOM, so Excel reads UTF-8
@@ -182,4 +187,33 @@ def test_the_csv_export() -> None:
     assert rows[1]["reported"] == ""
     assert rows[2]["what"] == 'Élève feedback, "quoted"\nline two'
     assert rows[2]["status"] == "not yet"
+    # Ben may see #1, but not what happened until Ana shares it.
+    as_ben = csv_file(items, ZoneInfo("UTC"), "Grade 5", TODAY, viewer_id=BEN.member_id)
+    ben_rows = list(csv.DictReader(io.StringIO(as_ben.content.decode("utf-8-sig"))))
+    assert ben_rows[0]["what"] == "Try something" and ben_rows[0]["outcome_note"] == ""
     assert [safe_cell(v) for v in ("+1", "-x", "@a", "ok")] == ["'+1", "'-x", "'@a", "ok"]
+
+
+def test_a_private_item_the_lead_may_not_see_is_only_counted() -> None:
+    week, trend = summary.periods("this week", TODAY, None)
+    hidden = make(
+        9,
+        BEN,
+        date(2026, 12, 10),
+        what="Ben's quiet plan",
+        indicators=("C2",),
+        visibility="private",
+    )
+    s = summary.summarise([*ITEMS, hidden], TODAY, week, trend, viewer_id=ANA.member_id)
+    assert len(s.due) == 6 and s.counts["open"] == 3
+    assert dict(s.hidden) == {"open": 1}
+    assert ("Ben", {"open": 2, "dropped": 1}) in [(p.name, dict(c)) for p, c in s.by_member]
+    assert s.by_indicator == [("A5", 0, 1), ("B3", 1, 2)]  # no C2
+    card = summary.card(s, "Grade 5", today=TODAY)
+    charts = [b for b in card.blocks if isinstance(b, Image)]
+    assert "Private, not shown: done 0, partly 0, not yet 0, open 1" in charts[0].alt
+    text = "\n".join(render(card, now=AT, zone=ZoneInfo("UTC")))
+    assert "Due in this period: 6" in text and "quiet plan" not in text and "C2" not in text
+    # Ben sees his own item like any other.
+    as_ben = summary.summarise([*ITEMS, hidden], TODAY, week, trend, viewer_id=BEN.member_id)
+    assert not as_ben.hidden and ("C2", 0, 1) in as_ben.by_indicator
