@@ -35,3 +35,16 @@ def when(moment: datetime, zone: ZoneInfo, now: datetime | None = None) -> str:
     here = local(moment, zone)
     today = local(now, zone).date() if now is not None else None
     return f"{day(here.date(), today)} {here:%H:%M}"
+
+
+def span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """When something ran, for a record read later: the year always, and both days when it
+    ran past midnight (an asynchronous session takes days; ``09:00-09:05`` would hide that).
+
+    ``Tue 1 Dec 2026, 09:00-09:05``; ``Tue 1 Dec 09:00 – Fri 4 Dec 2026 09:05``.
+    """
+    first, last = local(start, zone), local(end, zone)
+    if first.date() == last.date():
+        return f"{day(first.date())} {first:%Y}, {first:%H:%M}-{last:%H:%M}"
+    opening = day(first.date()) + (f" {first.year}" if first.year != last.year else "")
+    return f"{opening} {first:%H:%M} – {day(last.date())} {last:%Y} {last:%H:%M}"

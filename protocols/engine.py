@@ -228,7 +228,7 @@ def step(definition: Protocol, state: State, event: Event, now: datetime) -> Res
         return _contribute(definition, state, event)
     if isinstance(event, Pass):
         return _pass(state, event)
-    _require_control(state, event.actor, _WHAT[type(event)])
+    _require_control(state, event.actor, type(event))
     if isinstance(event, Next):
         return _next(definition, state, now, auto=False)
     if isinstance(event, Back):
@@ -256,11 +256,24 @@ _WHAT: dict[type, str] = {
 }
 
 
-def _require_control(state: State, actor: Actor, what: str) -> None:
-    if actor.is_lead or actor.person.id == state.facilitator:
+# Keeping time is the timekeeper's job, so they hold the clock too (not the steps or roles).
+_TIMEKEEPING: frozenset[type] = frozenset({Pause, Resume, Extend})
+
+
+def _require_control(state: State, actor: Actor, kind: type) -> None:
+    me = actor.person.id
+    if actor.is_lead or me == state.facilitator:
         return
+    if kind in _TIMEKEEPING and state.timekeeper is not None:
+        if me == state.timekeeper:
+            return
+        raise Refused(
+            f"Only the facilitator ({state.name_of(state.facilitator)}), the timekeeper "
+            f"({state.name_of(state.timekeeper)}) or a team lead can {_WHAT[kind]}."
+        )
     raise Refused(
-        f"Only the facilitator ({state.name_of(state.facilitator)}) or a team lead can {what}."
+        f"Only the facilitator ({state.name_of(state.facilitator)}) or a team lead can "
+        f"{_WHAT[kind]}."
     )
 
 
@@ -521,7 +534,8 @@ def _contribute(definition: Protocol, state: State, event: Contribute) -> Result
             "anonymously. Send it again without --anon."
         )
     person = event.person
-    note = step_def.presenter_silent and person.id == state.presenter
+    # An anonymous line can't be the presenter's note: "presenter's note" names who wrote it.
+    note = step_def.presenter_silent and person.id == state.presenter and not event.anonymous
     # Someone new joins the session's people, unless they wrote anonymously: joining right
     # then would tell everyone who it was.
     known = state.people if event.anonymous else _with(state.people, person)

@@ -13,13 +13,41 @@ import re
 from enum import StrEnum
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from bot.indicators import BY_CODE
 
-Slug = Annotated[
-    str, StringConstraints(strip_whitespace=True, pattern=r"^[a-z0-9][a-z0-9-]{0,47}$")
-]
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,47}")
+_URL = re.compile(r"https?://\S+")
+
+
+def _slug(value: str) -> str:
+    # Said in words: whoever writes a protocol file shouldn't have to read a regex.
+    if not _SLUG.fullmatch(value):
+        raise ValueError(
+            f"{value!r} can't be an id: use only lowercase letters a-z, digits and hyphens, "
+            "start with a letter or digit, and keep it to 48 characters (e.g. my-protocol)"
+        )
+    return value
+
+
+def _url(value: str) -> str:
+    if not _URL.fullmatch(value):
+        raise ValueError(
+            f"{value!r} isn't a web address: write it in full, starting with https:// (or "
+            "http://), with no spaces"
+        )
+    return value
+
+
+Slug = Annotated[str, StringConstraints(strip_whitespace=True), AfterValidator(_slug)]
 Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
 Para = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=600)]
 Prompt = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
@@ -121,7 +149,7 @@ class Protocol(_Frozen):
     minutes: int = Field(ge=1, le=24 * 60)
     roles: tuple[Role, ...] = Field(min_length=1)
     credit: Para
-    sources: tuple[Annotated[str, StringConstraints(pattern=r"^https?://\S+$")], ...] = ()
+    sources: tuple[Annotated[str, AfterValidator(_url)], ...] = ()
     indicators: tuple[str, ...] = Field(min_length=1)
     tags: tuple[Slug, ...] = ()
     facilitator_notes: tuple[Para, ...] = ()

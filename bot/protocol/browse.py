@@ -16,12 +16,14 @@ from bot.messages import (
 )
 from bot.protocol.context import ProtocolContext
 from bot.protocol.summary import build_summary, export_message
-from bot.protocol.texts import KIND_LABELS, ROLE_LABELS, human_duration_words
+from bot.protocol.texts import KIND_LABELS, ROLE_LABELS, human_duration_words, shown
 from bot.timefmt import day
 from bot.turn import Turn
 from protocols.schema import Protocol
 from storage import identity
 from storage import protocol_sessions as repo
+
+INFO_EXAMPLES = 5  # names shown when /protocol info is asked about nothing
 
 
 class Browse:
@@ -29,12 +31,12 @@ class Browse:
         self.ctx = ctx
 
     async def list(self, turn: Turn, args: str) -> None:
-        query = args.strip()
+        query = shown(args, limit=len(args))  # repeated back: nothing a person can't see
         found = self.ctx.library.search(query)
         if not found:
             raise UserError(
-                f"No protocol matches {query!r}. Try an indicator such as B2, or a word such as "
-                "data or feedback; /protocol list shows them all."
+                f"No protocol matches {shown(query)!r}. Try an indicator such as B2, or a word "
+                "such as data or feedback; /protocol list shows them all."
             )
         items = tuple(
             ListItem(
@@ -45,7 +47,7 @@ class Browse:
             )
             for p in found
         )
-        heading = f"Protocols for {query}" if query else "Protocols I can facilitate"
+        heading = f"Protocols for {shown(query)}" if query else "Protocols I can facilitate"
         turn.reply(
             OutMessage(
                 blocks=(ListBlock(items, heading=heading),),
@@ -56,6 +58,12 @@ class Browse:
         )
 
     async def info(self, turn: Turn, args: str) -> None:
+        if not args.strip():
+            names = ", ".join(p.id for p in list(self.ctx.library)[:INFO_EXAMPLES])
+            raise UserError(
+                "Which protocol? Name one, e.g. /protocol info tuning. Some I know: "
+                f"{names}; /protocol list shows them all."
+            )
         turn.reply(info_message(self.ctx.find(args)), private=True)
 
     async def history(self, turn: Turn, _args: str) -> None:

@@ -27,6 +27,7 @@ from bot.messages import (
     text,
 )
 from bot.protocol.texts import KIND_LABELS, ROLE_LABELS, mention, step_length, who_speaks
+from bot.timefmt import day, local
 from protocols.schema import Protocol, Role
 from protocols.state import Round, State, Status
 
@@ -99,12 +100,13 @@ def session_card(
     if step.prompts:
         blocks.append(ListBlock(tuple(ListItem(text(p)) for p in step.prompts), heading="Prompts"))
     if state.status == Status.PAUSED:
-        blocks.append(Section(text("Paused. The facilitator resumes when the group is ready.")))
+        who = "The facilitator" + (" or the timekeeper" if state.timekeeper is not None else "")
+        blocks.append(Section(text(f"Paused. {who} resumes when the group is ready.")))
     elif state.overtime(now):
         blocks.append(Section(text("Time's up for this step. The facilitator moves on.")))
     blocks.append(
         Countdown(
-            label="Time left",
+            label=_countdown_label(state, zone, now),
             total_seconds=state.total_seconds,
             ends_at=state.ends_at if state.status == Status.RUNNING else None,
             remaining_seconds=state.remaining(now) if state.status == Status.PAUSED else None,
@@ -139,7 +141,14 @@ def session_card(
             confirm="End this session for everyone? I'll post the summary right away.",
         )
     )
-    anon = " Anonymous input is welcome here: /protocol add --anon TEXT." if step.anonymous else ""
+    # Not "/protocol add --anon": in Teams a typed command is posted under the sender's name
+    # for the whole channel to see. The form is private on every platform.
+    anon = (
+        " To add it without your name, use Add contribution: a message typed in the channel "
+        "shows your name."
+        if step.anonymous
+        else ""
+    )
     how = (
         "Reply to this message (or write in the channel) or use /protocol add TEXT to add to "
         f"this step.{anon}"
@@ -152,6 +161,16 @@ def session_card(
         buttons=tuple(buttons),
         footer=f"Session #{session_id}. {how}",
     )
+
+
+def _countdown_label(state: State, zone: ZoneInfo, now: datetime) -> str:
+    """The day the step ends, when it isn't today: chat apps show the countdown's end as a time
+    of day only, which hides that an asynchronous step runs until Friday."""
+    if state.status != Status.RUNNING or state.ends_at is None:
+        return "Time left"
+    today = local(now, zone).date()
+    ends = local(state.ends_at, zone).date()
+    return "Time left" if ends == today else f"Time left until {day(ends, today)}"
 
 
 def _ended_card(definition: Protocol, state: State) -> OutMessage:

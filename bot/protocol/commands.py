@@ -21,12 +21,11 @@ from bot.messages import (
     text,
 )
 from bot.parsing import clean_text, human_duration, parse_duration, split_args
-from bot.people import resolve_person
 from bot.protocol.card import roles_text, session_card
 from bot.protocol.context import MAX_CONTRIBUTION, ProtocolContext, person
-from bot.protocol.roles import last_time, suggestions
+from bot.protocol.roles import last_time, suggestions, team_member
 from bot.protocol.runner import Loaded
-from bot.protocol.texts import ROLE_LABELS, mode_text
+from bot.protocol.texts import ROLE_LABELS, mode_text, shown
 from bot.timefmt import day
 from bot.turn import Turn
 from protocols.engine import (
@@ -71,8 +70,12 @@ class SessionCommands:
     async def start(self, turn: Turn, args: str) -> None:
         team = turn.require_channel("start a protocol")
         mode, window, presenter_token, name = _parse_start(args)
-        definition = self.ctx.find(name)
-        presenter = await resolve_person(turn, presenter_token, team) if presenter_token else None
+        definition = self._definition(name, mode, window, presenter_token)
+        presenter = (
+            await team_member(turn, presenter_token, team, Role.PRESENTER)
+            if presenter_token
+            else None
+        )
         if presenter is not None and not definition.has_presenter:
             raise UserError(
                 f"{definition.title} has no presenter role; start it without naming one."
@@ -82,6 +85,40 @@ class SessionCommands:
             turn.reply(_replace_prompt(existing, definition, presenter, mode, window), private=True)
             return
         await self.begin(turn, team, definition, presenter, mode, window)
+
+    def _definition(
+        self, name: str, mode: Mode, window: timedelta | None, presenter: str | None
+    ) -> Protocol:
+        """The protocol ``name`` names; when it doesn't, but some of its words do (``tuning
+        extra words``), say which words were not understood and what to type instead."""
+        library = self.ctx.library
+        found = library.find(name) if name.strip() else None
+        if found is not None:
+            return found
+        words = name.split()
+        for length in range(len(words) - 1, 0, -1):
+            for first in range(len(words) - length + 1):
+                candidate = library.find(" ".join(words[first : first + length]))
+                if candidate is None:
+                    continue
+                rest = shown(" ".join(words[:first] + words[first + length :]))
+                form = f"/protocol start {candidate.id}"
+                if presenter and candidate.has_presenter:
+                    form += f" {shown(presenter, 40)}"
+                if mode == Mode.AUTO:
+                    form += " --auto"
+                elif mode == Mode.ASYNC and window is not None:
+                    form += f" --async {human_duration(window).replace(' ', '')}"
+                hint = (
+                    " A presenter is named with @, e.g. @maria."
+                    if candidate.has_presenter and not presenter
+                    else ""
+                )
+                raise UserError(
+                    f"I know {candidate.title} ({candidate.id}), but not {rest!r}. "
+                    f"Did you mean {form}?{hint}"
+                )
+        return self.ctx.find(name)
 
     async def begin(
         self,
@@ -174,17 +211,38 @@ class SessionCommands:
     # -- contributing --------------------------------------------------------------------------
 
     async def add(self, turn: Turn, args: str) -> None:
-        words = args.strip().split(None, 1)
-        anonymous = bool(words) and words[0].lower() in ("--anon", "--anonymous", "-a")
-        raw = (words[1] if len(words) > 1 else "") if anonymous else args
+        anonymous, number, raw = _parse_add(args)
         if not raw.strip():
             raise UserError(
                 "Add your contribution after the command, e.g. /protocol add I noticed that..."
             )
         body = clean_text(raw, limit=MAX_CONTRIBUTION, what="contribution")
         loaded = await self.ctx.session(turn)
-        event = Contribute(person(turn.member), body, anonymous=anonymous, explicit=True)
+        index: int | None = None
+        if number is not None:
+            index = await self._earlier_step(turn, loaded, number)
+        event = Contribute(
+            person(turn.member), body, anonymous=anonymous, explicit=True, step=index
+        )
         await self.ctx.runner.apply(loaded.id, event, turn=turn)
+
+    async def _earlier_step(self, turn: Turn, loaded: Loaded, number: int) -> int:
+        """The note-taker's part: what was said aloud in a step already left goes where it
+        belongs (``--step 3``), not into whatever step the session has reached since."""
+        state, steps = loaded.state, len(loaded.definition.steps)
+        actor = await self.ctx.actor(turn, loaded)
+        if not (actor.is_lead or actor.person.id in (state.note_taker, state.facilitator)):
+            taker = f" ({state.name_of(state.note_taker)})" if state.note_taker else ""
+            raise UserError(
+                f"Only the note-taker{taker}, the facilitator or a team lead can add to another "
+                "step; /protocol add TEXT adds to this one."
+            )
+        if not 1 <= number <= state.step + 1:
+            raise UserError(
+                f"Step {number} hasn't been reached: the session is on step {state.step + 1} of "
+                f"{steps}. Add to steps 1 to {state.step + 1}."
+            )
+        return number - 1
 
     # -- looking at it -------------------------------------------------------------------------
 
@@ -234,7 +292,8 @@ class SessionCommands:
                 title="Roles in this session",
                 blocks=tuple(blocks),
                 footer="The facilitator or a lead changes them: /protocol role timekeeper @name "
-                "(or none to clear).",
+                "(or none to clear). The timekeeper can pause, resume and extend a step; the "
+                "note-taker can add what was said to an earlier step: /protocol add --step 3 TEXT.",
             ),
             private=True,
         )
@@ -258,9 +317,37 @@ class SessionCommands:
         who: Person | None = None
         if words[1].lower() not in ("none", "nobody", "-"):
             team = turn.require_team()
-            who = person(await resolve_person(turn, words[1], team))
+            who = person(await team_member(turn, words[1], team, role))
         actor = await self.ctx.actor(turn, loaded)
         await self.ctx.runner.apply(loaded.id, SetRole(actor, role, who), turn=turn)
+
+
+ANON_FLAGS = ("--anon", "--anonymous", "-a")
+
+
+def _parse_add(args: str) -> tuple[bool, int | None, str]:
+    """``[--anon] [--step N] TEXT`` in either order; the text keeps its own line breaks."""
+    anonymous, number, rest = False, None, args.strip()
+    while True:
+        head, tail = _first(rest)
+        lower = head.lower()
+        if lower in ANON_FLAGS:
+            anonymous, rest = True, tail.strip()
+        elif lower == "--step" or lower.startswith("--step="):
+            value = lower.partition("=")[2]
+            if not value:
+                value, tail = _first(tail)
+            if not value.isdigit() or len(value) > 3:
+                raise UserError("Say which step by its number, e.g. /protocol add --step 3 TEXT.")
+            number, rest = int(value), tail.strip()
+        else:
+            return anonymous, number, rest
+
+
+def _first(words: str) -> tuple[str, str]:
+    """The first word and the rest as typed (first_word would lower-case it)."""
+    parts = words.split(None, 1)
+    return (parts[0], parts[1] if len(parts) > 1 else "") if parts else ("", "")
 
 
 def _parse_start(args: str) -> tuple[Mode, timedelta | None, str | None, str]:

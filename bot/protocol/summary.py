@@ -26,7 +26,7 @@ from bot.messages import (
     text,
 )
 from bot.protocol.texts import ROLE_LABELS, human_duration_words
-from bot.timefmt import day
+from bot.timefmt import span
 from protocols.schema import Protocol, StepKind
 from protocols.state import State
 from storage.protocol_sessions import Contribution
@@ -61,8 +61,8 @@ def build_summary(
                 "kind": step.kind.value,
                 "collect": step.collect,
                 "reached": index <= state.step,
-                "contributions": [_entry(c) for c in mine if not c.is_note],
-                "notes": [_entry(c) for c in mine if c.is_note],
+                "contributions": [_entry(c) for c in mine if not _presenters(c)],
+                "notes": [_entry(c) for c in mine if _presenters(c)],
             }
         )
         if step.kind == StepKind.NEXT_STEPS:
@@ -90,8 +90,14 @@ def build_summary(
         "roles": roles,
         "steps": steps,
         "next_steps": next_steps,
-        "contributions": sum(1 for c in contributions if not c.is_note),
+        "contributions": sum(1 for c in contributions if not _presenters(c)),
     }
+
+
+def _presenters(c: Contribution) -> bool:
+    """A presenter's note, shown as theirs. Never an anonymous one, which earlier versions could
+    store as a note: labelling it the presenter's would say who wrote it."""
+    return c.is_note and not c.anonymous
 
 
 def _entry(c: Contribution) -> dict[str, Any]:
@@ -124,9 +130,8 @@ def _role_label(role: str) -> str:
 
 
 def _when(summary: Mapping[str, Any], zone: ZoneInfo) -> str:
-    start = datetime.fromisoformat(summary["started_at"]).astimezone(zone)
-    end = datetime.fromisoformat(summary["ended_at"]).astimezone(zone)
-    return f"{day(start.date())} {start:%Y}, {start:%H:%M}-{end:%H:%M}"
+    start = datetime.fromisoformat(summary["started_at"])
+    return span(start, datetime.fromisoformat(summary["ended_at"]), zone)
 
 
 def summary_message(summary: Mapping[str, Any], zone: ZoneInfo) -> OutMessage:
@@ -158,10 +163,16 @@ def summary_message(summary: Mapping[str, Any], zone: ZoneInfo) -> OutMessage:
     )
 
 
+def _split(step: Mapping[str, Any]) -> tuple[list[Mapping[str, Any]], list[Mapping[str, Any]]]:
+    """A step's discussion and the presenter's notes. A note without an author is anonymous (a
+    summary stored by an earlier version): it joins the discussion, unlabelled."""
+    notes = [e for e in step["notes"] if e["author"]]
+    return [*step["contributions"], *(e for e in step["notes"] if not e["author"])], notes
+
+
 def _step_list(number: int, step: Mapping[str, Any]) -> ListBlock:
-    entries = [(e, None) for e in step["contributions"]] + [
-        (e, "presenter's note") for e in step["notes"]
-    ]
+    discussion, notes = _split(step)
+    entries = [(e, None) for e in discussion] + [(e, "presenter's note") for e in notes]
     return _capped(f"{number}. {step['title']}", entries)
 
 
@@ -200,13 +211,14 @@ def summary_markdown(summary: Mapping[str, Any], zone: ZoneInfo) -> str:
         if not step["reached"]:
             lines += ["(not reached)", ""]
             continue
-        if not step["contributions"] and not step["notes"]:
+        discussion, notes = _split(step)
+        if not discussion and not notes:
             lines += ["(nothing recorded)", ""]
             continue
-        lines += [f"- **{_who(e)}:** {_indent(e['text'])}" for e in step["contributions"]]
-        if step["notes"]:
+        lines += [f"- **{_who(e)}:** {_indent(e['text'])}" for e in discussion]
+        if notes:
             lines += ["", "Presenter's notes:", ""]
-            lines += [f"- {_indent(e['text'])}" for e in step["notes"]]
+            lines += [f"- {_indent(e['text'])}" for e in notes]
         lines.append("")
     lines.append("## Next steps")
     lines.append("")

@@ -6,6 +6,7 @@ Names of people come from the session state; the only way anyone is pinged is a 
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,14 @@ ROLE_LABELS = {
     Role.TIMEKEEPER: "timekeeper",
     Role.NOTE_TAKER: "note-taker",
 }
+
+
+def shown(typed: str, limit: int = 60) -> str:
+    """Something a person typed, safe to repeat back: no control or format characters (a
+    newline, a terminal escape, a right-to-left override), spaces collapsed, clipped."""
+    visible = "".join(" " if unicodedata.category(ch).startswith("C") else ch for ch in typed)
+    words = " ".join(visible.split())
+    return words if len(words) <= limit else words[: limit - 1].rstrip() + "…"
 
 
 def mention(state: State, member_id: int | None) -> Inline:
