@@ -82,8 +82,9 @@ class ProtocolsFeature(Feature):
                     Subcommand(
                         "add",
                         c.add,
-                        "[--anon] TEXT",
-                        "add to the current step (anonymously where the step allows)",
+                        "[--anon] [--step N] TEXT",
+                        "add to the current step (anonymously where the step allows); the "
+                        "note-taker may add to an earlier step with --step",
                     ),
                     Subcommand("status", c.status, "", "where the session is"),
                     Subcommand("roles", c.roles, "", "who holds which role, and suggestions"),
