@@ -162,7 +162,11 @@ INDICATORS = (
 BY_CODE = {i.code: i for i in INDICATORS}
 ELEMENT_BY_CODE = {e.code: e for e in ELEMENTS}
 
-# Learning Forward, Learning Communities standard: a cycle of continuous improvement.
+# Learning Forward, Learning Communities standard: a cycle of continuous improvement; the
+# evidence-based cycle that CYCLE_INDICATOR (A4) asks a team to structure its learning around.
+# ``/reflect indicators`` shows its stages beside that indicator.
+CYCLE_INDICATOR = "A4"
+CYCLE_SOURCE = "Learning Forward, Learning Communities standard"
 IMPROVEMENT_CYCLE = (
     ("data", "Use data to find student and educator learning needs"),
     ("goals", "Set shared goals for student and educator learning"),

@@ -4,6 +4,10 @@ Privacy lives here, not in the callers: the only functions that return an answer
 :func:`member_answers` (a member's own, by their member id) and :func:`shared_answers`
 (answers their authors chose to share; anonymous ones only when at least :data:`ANON_MINIMUM`
 members answered that round). Nothing else selects ``body``.
+
+An answer saved after its round closed is *late*: the digest had gone out without it, and it
+never joins it, so redrawing a digest (after an answer in it is deleted or un-shared) shows
+only what was given while the round was open.
 """
 
 from __future__ import annotations
@@ -45,6 +49,22 @@ class MyAnswer:
     body: str
     share: str
     created_at: datetime
+    late: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SavedAnswer:
+    id: int
+    late: bool  # given after the round closed (kept out of its digest)
+    replaced_at: datetime | None  # when the answer this one replaced was saved; None: new
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedAnswer:
+    """Where a deleted or re-shared answer belonged, so its round's digest can be redrawn."""
+
+    round_id: int
+    late: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,32 +88,52 @@ class TeamPrompt:
     body: str
 
 
-async def participation(session: AsyncSession, round_id: int) -> Participation:
+async def participation(
+    session: AsyncSession, round_id: int, *, on_time_only: bool = False
+) -> Participation:
+    """``on_time_only``: count only answers given while the round was open (as its digest)."""
     rows = await session.execute(
         select(ReflectionDeliveryRow.state, func.count())
         .where(ReflectionDeliveryRow.round_id == round_id)
         .group_by(ReflectionDeliveryRow.state)
     )
     counts = {state: int(n) for state, n in rows.all()}
-    answered = await session.scalar(
+    return Participation(
+        reached=sum(counts.get(s, 0) for s in REACHED),
+        answered=await _answer_count(session, round_id, on_time_only=on_time_only),
+        passed=counts.get(PASSED, 0),
+    )
+
+
+async def _answer_count(session: AsyncSession, round_id: int, *, on_time_only: bool) -> int:
+    stmt = (
         select(func.count())
         .select_from(ReflectionAnswerRow)
         .where(ReflectionAnswerRow.round_id == round_id)
     )
-    return Participation(
-        reached=sum(counts.get(s, 0) for s in REACHED),
-        answered=int(answered or 0),
-        passed=counts.get(PASSED, 0),
-    )
+    if on_time_only:
+        stmt = stmt.where(ReflectionAnswerRow.late.is_(False))
+    return int(await session.scalar(stmt) or 0)
 
 
 # -- answers ---------------------------------------------------------------------------------
 
 
 async def save_answer(
-    session: AsyncSession, delivery: Delivery, body: str, share: str, now: datetime
-) -> int:
-    """Store (or replace) the member's answer to this delivery; returns the answer id."""
+    session: AsyncSession, delivery: Delivery, body: str, share: str, now: datetime, *, late: bool
+) -> SavedAnswer:
+    """Store (or replace) the member's answer to this delivery.
+
+    ``late``: the round has closed. A replacement keeps the answer's first ``late``, so an
+    answer given in time stays in its digest after an edit and a late one stays out of it.
+    """
+    before = (
+        await session.execute(
+            select(ReflectionAnswerRow.updated_at, ReflectionAnswerRow.late).where(
+                ReflectionAnswerRow.delivery_id == delivery.id
+            )
+        )
+    ).first()
     stmt = insert_for(session, ReflectionAnswerRow).values(
         delivery_id=delivery.id,
         round_id=delivery.round_id,
@@ -102,6 +142,7 @@ async def save_answer(
         indicator=delivery.indicator,
         body=body,
         share=share,
+        late=late,
         created_at=now,
         updated_at=now,
     )
@@ -111,14 +152,28 @@ async def save_answer(
     )
     await session.execute(stmt)
     await set_delivery_state(session, delivery.id, ANSWERED, only_from=(SENT, PASSED, ANSWERED))
-    answer_id = await session.scalar(
-        select(ReflectionAnswerRow.id).where(ReflectionAnswerRow.delivery_id == delivery.id)
+    saved = (
+        await session.execute(
+            select(ReflectionAnswerRow.id, ReflectionAnswerRow.late).where(
+                ReflectionAnswerRow.delivery_id == delivery.id
+            )
+        )
+    ).one()
+    return SavedAnswer(saved.id, bool(saved.late), before.updated_at if before else None)
+
+
+async def count_member_answers(session: AsyncSession, member_id: int) -> int:
+    found = await session.scalar(
+        select(func.count())
+        .select_from(ReflectionAnswerRow)
+        .where(ReflectionAnswerRow.member_id == member_id)
     )
-    assert answer_id is not None
-    return answer_id
+    return int(found or 0)
 
 
-async def member_answers(session: AsyncSession, member_id: int, limit: int = 20) -> list[MyAnswer]:
+async def member_answers(
+    session: AsyncSession, member_id: int, limit: int = 20, offset: int = 0
+) -> list[MyAnswer]:
     """A member's own answers, newest first (their text: only ever for that member)."""
     rows = await session.execute(
         select(ReflectionAnswerRow, ReflectionDeliveryRow.prompt_text)
@@ -126,49 +181,72 @@ async def member_answers(session: AsyncSession, member_id: int, limit: int = 20)
         .where(ReflectionAnswerRow.member_id == member_id)
         .order_by(ReflectionAnswerRow.id.desc())
         .limit(limit)
+        .offset(offset)
     )
     return [
-        MyAnswer(a.id, a.delivery_id, a.indicator, prompt, a.body, a.share, a.created_at)
+        MyAnswer(a.id, a.delivery_id, a.indicator, prompt, a.body, a.share, a.created_at, a.late)
         for a, prompt in rows.all()
     ]
 
 
-async def delete_answer(session: AsyncSession, answer_id: int, member_id: int) -> bool:
-    """Delete one of the member's own answers; False if it isn't theirs (or is gone)."""
-    delivery_id = await session.scalar(
-        select(ReflectionAnswerRow.delivery_id).where(
-            ReflectionAnswerRow.id == answer_id, ReflectionAnswerRow.member_id == member_id
+async def _own(
+    session: AsyncSession, answer_id: int, member_id: int
+) -> tuple[int, int, bool] | None:
+    """(delivery id, round id, late) of one of the member's own answers."""
+    found = (
+        await session.execute(
+            select(
+                ReflectionAnswerRow.delivery_id,
+                ReflectionAnswerRow.round_id,
+                ReflectionAnswerRow.late,
+            ).where(ReflectionAnswerRow.id == answer_id, ReflectionAnswerRow.member_id == member_id)
         )
-    )
-    if delivery_id is None:
-        return False
+    ).first()
+    return (found.delivery_id, found.round_id, bool(found.late)) if found else None
+
+
+async def delete_answer(
+    session: AsyncSession, answer_id: int, member_id: int
+) -> ChangedAnswer | None:
+    """Delete one of the member's own answers; None if it isn't theirs (or is gone)."""
+    found = await _own(session, answer_id, member_id)
+    if found is None:
+        return None
+    delivery_id, round_id, late = found
     await session.execute(delete(ReflectionAnswerRow).where(ReflectionAnswerRow.id == answer_id))
     await set_delivery_state(session, delivery_id, SENT, only_from=(ANSWERED,))
-    return True
+    return ChangedAnswer(round_id, late)
 
 
-async def set_share(session: AsyncSession, answer_id: int, member_id: int, share: str) -> bool:
-    result = await session.execute(
-        update(ReflectionAnswerRow)
-        .where(ReflectionAnswerRow.id == answer_id, ReflectionAnswerRow.member_id == member_id)
-        .values(share=share)
+async def set_share(
+    session: AsyncSession, answer_id: int, member_id: int, share: str
+) -> ChangedAnswer | None:
+    """Change who may read one of the member's own answers; None if it isn't theirs."""
+    found = await _own(session, answer_id, member_id)
+    if found is None:
+        return None
+    await session.execute(
+        update(ReflectionAnswerRow).where(ReflectionAnswerRow.id == answer_id).values(share=share)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return ChangedAnswer(found[1], found[2])
 
 
 async def shared_answers(session: AsyncSession, round_id: int) -> list[SharedAnswer]:
-    """What the team may read: answers shared with names, and anonymous ones when safe."""
-    answered = await session.scalar(
-        select(func.count())
-        .select_from(ReflectionAnswerRow)
-        .where(ReflectionAnswerRow.round_id == round_id)
-    )
-    shares = [TEAM, ANON] if int(answered or 0) >= ANON_MINIMUM else [TEAM]
+    """What the team may read: answers shared with names, and anonymous ones when safe.
+
+    Late answers never count: the digest went out without them.
+    """
+    answered = await _answer_count(session, round_id, on_time_only=True)
+    shares = [TEAM, ANON] if answered >= ANON_MINIMUM else [TEAM]
     rows = await session.execute(
         select(ReflectionAnswerRow.indicator, ReflectionAnswerRow.body, ReflectionAnswerRow.share)
         .add_columns(MemberRow.display_name)
         .join(MemberRow, MemberRow.id == ReflectionAnswerRow.member_id)
-        .where(ReflectionAnswerRow.round_id == round_id, ReflectionAnswerRow.share.in_(shares))
+        .where(
+            ReflectionAnswerRow.round_id == round_id,
+            ReflectionAnswerRow.share.in_(shares),
+            ReflectionAnswerRow.late.is_(False),
+        )
         .order_by(ReflectionAnswerRow.indicator, ReflectionAnswerRow.share.desc())
     )
     out = [

@@ -58,6 +58,7 @@ class Round:
     note: str | None
     opens_at: datetime
     closes_at: datetime
+    digest_ref: Mapping[str, Any] | None = None  # the digest as posted (a SentMessage's JSON)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +166,7 @@ def _round(row: ReflectionRoundRow) -> Round:
         note=row.note,
         opens_at=row.opens_at,
         closes_at=row.closes_at,
+        digest_ref=row.digest_ref,
     )
 
 

@@ -14,8 +14,9 @@ from bot.errors import UserError
 from bot.events import ConversationKind
 from bot.messages import Button, ListBlock, ListItem, OutMessage, Section, text
 from bot.parsing import clean_text, first_word
+from bot.reflection.digest import Digests
 from bot.reflection.messages import ANSWER_LIMIT, answer_form
-from bot.timefmt import day
+from bot.timefmt import day, when
 from bot.turn import Turn
 from storage import reflection_answers as answers_repo
 from storage import reflections as repo
@@ -30,6 +31,7 @@ SHARE_WORDS = {
     "anonymously": answers_repo.ANON,
 }
 ANSWERABLE = (repo.SENT, repo.PASSED, repo.ANSWERED)
+PAGE_SIZE = 10
 
 
 def parse_share(word: str) -> str:
@@ -57,8 +59,9 @@ def shared_text(share: str) -> str:
 
 
 class Answers:
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, digests: Digests) -> None:
         self.core = core
+        self.digests = digests
 
     async def _own_delivery(self, turn: Turn, delivery_id: int) -> repo.Delivery:
         async with self.core.db.read() as session:
@@ -72,20 +75,42 @@ class Answers:
         return delivery
 
     async def save(self, turn: Turn, delivery: repo.Delivery, raw: str, share: str) -> None:
+        """Save the answer and say exactly what happened to it: new or replacing the earlier
+        one, in time for the digest or late (after the round closed, kept out of it)."""
         body = clean_text(raw, limit=ANSWER_LIMIT, what="answer")
         async with self.core.db.write() as session:
-            answer_id = await answers_repo.save_answer(session, delivery, body, share, turn.now)
+            # Read in the same transaction as the save, so "late" matches the digest.
             found = await repo.get_round(session, delivery.round_id)
-        late = found is not None and found.state != repo.OPEN
-        note = (
-            " This round's digest has gone out already, so it stays just between us."
-            if late and share != answers_repo.PRIVATE
-            else ""
-        )
+            closed = found is not None and found.state != repo.OPEN
+            saved = await answers_repo.save_answer(
+                session, delivery, body, share, turn.now, late=closed
+            )
+            redraw = await self.digests.changed_in(
+                session, answers_repo.ChangedAnswer(delivery.round_id, saved.late)
+            )
+        zone = self.core.zone_for(turn.member, turn.team)
+        what = "your late answer" if saved.late else "your answer"
+        if saved.replaced_at is not None:
+            said = (
+                f"Updated {what} #{saved.id}: this replaces the one you saved "
+                f"{when(saved.replaced_at, zone, turn.now)}. It is {shared_text(share)}."
+            )
+        elif saved.late and found is not None:
+            today = turn.now.astimezone(zone).date()
+            closed_on = day(found.closes_at.astimezone(zone).date(), today)
+            said = (
+                f"Thank you. This round closed on {closed_on}; saved as a late answer "
+                f"#{saved.id}, {shared_text(share)}."
+            )
+        else:
+            said = f"Thank you. Saved as answer #{saved.id}, {shared_text(share)}."
+        if saved.late and share != answers_repo.PRIVATE:
+            said += " This round's digest has gone out already, so it stays just between us."
+        elif redraw:
+            said += " I'm updating the round's digest in the channel to match."
         turn.reply(
-            f"Thank you. Saved as answer #{answer_id}, {shared_text(share)}.{note} "
-            f"Change who sees it with /reflect share {answer_id} private|team|anon, "
-            f"or delete it with /reflect delete {answer_id}.",
+            f"{said} Change who sees it with /reflect share {saved.id} private|team|anon, "
+            f"or delete it with /reflect delete {saved.id}.",
             private=True,
         )
 
@@ -161,16 +186,27 @@ class Answers:
         await self.save(turn, open_now[0], event.text, answers_repo.PRIVATE)
         return True
 
-    async def mine(self, turn: Turn, _args: str) -> None:
+    async def mine(self, turn: Turn, args: str) -> None:
+        """``/reflect mine [PAGE]`` (also ``mine page 2``): newest first, ten to a page."""
+        page = _page(args)
         async with self.core.db.read() as session:
-            answers = await answers_repo.member_answers(session, turn.member.id, limit=20)
-        if not answers:
+            total = await answers_repo.count_member_answers(session, turn.member.id)
+            answers = await answers_repo.member_answers(
+                session, turn.member.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+            )
+        if not total:
             turn.reply(
                 "You haven't answered a reflection prompt yet. When one arrives, your answers "
                 "will be listed here, and only you can see them.",
                 private=True,
             )
             return
+        pages = -(-total // PAGE_SIZE)
+        if not answers:
+            raise UserError(
+                f"You have {_count(total)}, so there {'is' if pages == 1 else 'are'} "
+                f"{pages} page{'' if pages == 1 else 's'}: try /reflect mine {pages}."
+            )
         zone = self.core.zone_for(turn.member, turn.team)
         today = turn.now.astimezone(zone).date()
         items = tuple(
@@ -185,7 +221,8 @@ class Answers:
                     answers_repo.PRIVATE: "private",
                     answers_repo.TEAM: "shared",
                     answers_repo.ANON: "anonymous",
-                }[a.share],
+                }[a.share]
+                + (", late" if a.late else ""),
             )
             for a in answers
         )
@@ -199,10 +236,17 @@ class Answers:
             )
             for a in answers[:5]
         )
+        first = (page - 1) * PAGE_SIZE + 1
+        shown = f"{first}-{first + len(answers) - 1}" if len(answers) > 1 else str(first)
+        where = f"Showing {shown} of your {_count(total)}, newest first."
+        if page < pages:
+            where += f" /reflect mine {page + 1} shows the next page."
+        if page > 1:
+            where += f" /reflect mine {page - 1} goes back."
         turn.reply(
             OutMessage(
                 title="Your reflections (only you can see this)",
-                blocks=(ListBlock(items),),
+                blocks=(ListBlock(items), Section(text(where))),
                 buttons=buttons,
                 footer="Delete one with /reflect delete N; change who sees it with "
                 "/reflect share N private|team|anon.",
@@ -219,9 +263,11 @@ class Answers:
     async def _delete(self, turn: Turn, answer_id: int) -> None:
         async with self.core.db.write() as session:
             gone = await answers_repo.delete_answer(session, answer_id, turn.member.id)
-        if not gone:
+            redraw = gone is not None and await self.digests.changed_in(session, gone)
+        if gone is None:
             raise UserError(f"I can't find answer #{answer_id} among yours (/reflect mine).")
-        turn.reply(f"Answer #{answer_id} is deleted for good.", private=True)
+        also = " I'm taking it out of the round's digest in the channel too." if redraw else ""
+        turn.reply(f"Answer #{answer_id} is deleted for good.{also}", private=True)
 
     async def share(self, turn: Turn, args: str) -> None:
         word, rest = first_word(args)
@@ -231,6 +277,27 @@ class Answers:
         share = parse_share(rest)
         async with self.core.db.write() as session:
             changed = await answers_repo.set_share(session, answer_id, turn.member.id, share)
-        if not changed:
+            redraw = changed is not None and await self.digests.changed_in(session, changed)
+        if changed is None:
             raise UserError(f"I can't find answer #{answer_id} among yours (/reflect mine).")
-        turn.reply(f"Answer #{answer_id} is now {shared_text(share)}.", private=True)
+        also = " I'm updating the round's digest in the channel to match." if redraw else ""
+        if changed.late and share != answers_repo.PRIVATE:
+            also = " It came after the round's digest had gone out, so it isn't shown there."
+        turn.reply(f"Answer #{answer_id} is now {shared_text(share)}.{also}", private=True)
+
+
+def _page(args: str) -> int:
+    words = args.lower().split()
+    if words[:1] == ["page"]:
+        words = words[1:]
+    if not words:
+        return 1
+    if len(words) == 1 and words[0].isdigit() and 0 < int(words[0]) < 10_000:
+        return int(words[0])
+    if words == ["more"] or words == ["next"]:
+        raise UserError("Say which page, e.g. /reflect mine 2 (page 1 is the newest ten).")
+    raise UserError(f"{args.strip()!r} isn't a page number; try /reflect mine 2.")
+
+
+def _count(total: int) -> str:
+    return f"{total} answer{'' if total == 1 else 's'}"

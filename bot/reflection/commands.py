@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,7 +11,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.charts import Bar, bar_chart
 from bot.context import Core
 from bot.errors import UserError
-from bot.indicators import INDICATORS, label, parse_codes
+from bot.indicators import (
+    CYCLE_INDICATOR,
+    CYCLE_SOURCE,
+    IMPROVEMENT_CYCLE,
+    INDICATORS,
+    label,
+    parse_codes,
+)
 from bot.messages import Field, Fields, ListBlock, ListItem, OutMessage, Section, text
 from bot.parsing import split_args
 from bot.reflection.calendar import SchoolCalendar
@@ -18,6 +26,7 @@ from bot.reflection.config import ReflectionConfig
 from bot.reflection.rounds import ALL_CODES, Rounds
 from bot.reflection.timing import (
     WEEKDAY_NAMES,
+    SchoolDays,
     local_moment,
     parse_clock,
     parse_weekday,
@@ -70,6 +79,48 @@ def parse_schedule(args: str) -> tuple[int, str, tuple[str, ...], str]:
 
 def describe_codes(codes: tuple[str, ...]) -> str:
     return "all 14 indicators" if set(codes) == set(ALL_CODES) else ", ".join(codes)
+
+
+SKIPPED_BY_LEAD = "skipped by a lead"
+MAX_SKIPS = 20  # rounds skipped ahead at once
+LOOK_AHEAD_WEEKS = 60
+
+
+def upcoming(
+    planned: date, skip_dates: Sequence[str], view: SchoolDays
+) -> tuple[date | None, list[tuple[date, str]]]:
+    """From the planned occurrence on: the first day a round will really open (None: not
+    this school year), and the occurrences before it that won't, with why (as the round
+    itself will record it when its day comes)."""
+    passed: list[tuple[date, str]] = []
+    day = planned
+    for _ in range(LOOK_AHEAD_WEEKS):
+        if view.year is not None and day > view.year[1]:
+            break
+        if day.isoformat() in skip_dates:
+            passed.append((day, SKIPPED_BY_LEAD))
+        elif (reason := view.why_quiet(day)) is not None:
+            passed.append((day, reason))
+        else:
+            return day, passed
+        day += timedelta(days=7)
+    return None, passed
+
+
+def next_round_text(planned: date, schedule: repo.Schedule, view: SchoolDays, today: date) -> str:
+    """``Wed 2 Dec (none on Wed 25 Nov: skipped by a lead)``."""
+    day, passed = upcoming(planned, schedule.skip_dates, view)
+    shown = day_text(day, today) if day is not None else "none left this school year"
+    if not passed:
+        return shown
+    gaps = "; ".join(f"{day_text(d, today)}: {why}" for d, why in passed[:3])
+    more = f"; and {len(passed) - 3} more" if len(passed) > 3 else ""
+    return f"{shown} (none on {gaps}{more})"
+
+
+def _days(days: Sequence[date], today: date) -> str:
+    shown = [day_text(d, today) for d in days]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
 class ScheduleCommands:
@@ -146,16 +197,29 @@ class ScheduleCommands:
         )
 
     async def now(self, turn: Turn, _args: str) -> None:
+        """A round right away, with or without a schedule, but never while a lead has
+        switched reflections off or paused them: both mean "send no prompts"."""
         team = self._lead_team(turn, "start a reflection round")
         today = self._today(team)
         reason = (await self.calendar.view(team.id)).why_quiet(today)
-        if reason is not None:
-            raise UserError(
-                f"Today is a quiet day ({reason}), so I won't send prompts. "
-                "/reflect holidays list shows the quiet days."
-            )
         async with self.core.db.write() as session:
             schedule = await repo.get_schedule(session, team.id)
+            if schedule is not None and schedule.state == "off":
+                raise UserError(
+                    "Reflections are off for this team, so I won't start a round. Turn them "
+                    "back on with /reflect resume (the schedule you had) or set a new one with "
+                    "/reflect schedule weekly fri 15:00; then /reflect now works again."
+                )
+            if schedule is not None and schedule.state == "paused":
+                raise UserError(
+                    "Reflections are paused for this team, so I won't start a round. "
+                    "/reflect resume turns them back on; then /reflect now works again."
+                )
+            if reason is not None:
+                raise UserError(
+                    f"Today is a quiet day ({reason}), so I won't send prompts. "
+                    "/reflect holidays list shows the quiet days."
+                )
             opened = await self.rounds.open_round(
                 session,
                 team,
@@ -209,17 +273,39 @@ class ScheduleCommands:
         )
 
     async def skip(self, turn: Turn, args: str) -> None:
+        """Skip the next round that would really open; asked again, the one after that."""
         if args.strip().lower() not in ("next", ""):
             raise UserError("I can skip the next round: /reflect skip next.")
         team = self._lead_team(turn, "skip a reflection round")
+        view = await self.calendar.view(team.id)
+        today = self._today(team)
         async with self.core.db.write() as session:
-            schedule = await repo.get_schedule(session, team.id)
+            schedule = await repo.get_schedule(session, team.id, for_update=True)
             planned = await self._planned_day(session, team.id)
             if schedule is None or schedule.state != "active" or planned is None:
                 raise UserError("There is no upcoming round to skip (see /reflect status).")
-            skipped = sorted({*schedule.skip_dates, planned.isoformat()})[-20:]
+            target, passed = upcoming(planned, schedule.skip_dates, view)
+            if target is None:
+                raise UserError(
+                    "There is no upcoming round left to skip this school year "
+                    "(see /reflect status)."
+                )
+            ahead = [d for d in schedule.skip_dates if d >= today.isoformat()]
+            if len(ahead) >= MAX_SKIPS:
+                raise UserError(
+                    f"{MAX_SKIPS} rounds are skipped already; to stop for longer, "
+                    "/reflect pause (and /reflect resume later) is simpler."
+                )
+            skipped = sorted({*ahead, target.isoformat()})
             await repo.update_schedule(session, team.id, turn.now, skip_dates=skipped)
-        turn.reply(f"The round on {day_text(planned, self._today(team))} is skipped.")
+            after, _ = upcoming(target + timedelta(days=7), skipped, view)
+        already = [d for d, why in passed if why == SKIPPED_BY_LEAD]
+        said = f"The round on {day_text(target, today)} is skipped."
+        if already:
+            said += f" (Already skipping {_days(already, today)}.)"
+        if after is not None:
+            said += f" The next round is on {day_text(after, today)}."
+        turn.reply(said)
 
     async def _planned_day(self, session: AsyncSession, team_id: int) -> date | None:
         pending = await jobs_repo.pending_with_prefix(session, f"reflect:open:{team_id}:w:")
@@ -227,6 +313,7 @@ class ScheduleCommands:
 
     async def status(self, turn: Turn, _args: str) -> None:
         team = turn.require_team()
+        view = await self.calendar.view(team.id)
         async with self.core.db.read() as session:
             schedule = await repo.get_schedule(session, team.id)
             planned = await self._planned_day(session, team.id)
@@ -248,8 +335,9 @@ class ScheduleCommands:
                 )
             )
             if planned is not None:
-                skipped = " (skipped)" if planned.isoformat() in schedule.skip_dates else ""
-                fields.append(Field("Next round", text(day_text(planned, today) + skipped)))
+                fields.append(
+                    Field("Next round", text(next_round_text(planned, schedule, view, today)))
+                )
         items = []
         for r, c in counts:
             if r.state == repo.SKIPPED:
@@ -268,7 +356,7 @@ class ScheduleCommands:
         team = turn.require_team()
         view = await self.calendar.view(team.id)
         today = self._today(team)
-        since = view.year[0] if view.year and view.year[0] <= today else today - timedelta(days=120)
+        since = view.term_start(today)
         async with self.core.db.read() as session:
             schedule = await repo.get_schedule(session, team.id)
             counts = await answers_repo.coverage(session, team.id, since)
@@ -295,10 +383,28 @@ class ScheduleCommands:
         )
 
     async def indicators(self, turn: Turn, _args: str) -> None:
+        """The catalogue, with the improvement cycle's stages beside the indicator about it."""
+        items = tuple(
+            ListItem(
+                text(label(i.code)),
+                "the cycle is below" if i.code == CYCLE_INDICATOR else None,
+            )
+            for i in INDICATORS
+        )
+        stages = tuple(
+            ListItem(text(f"{n}. {stage}")) for n, (_key, stage) in enumerate(IMPROVEMENT_CYCLE, 1)
+        )
         turn.reply(
             OutMessage(
                 title="Collaboration and Shared Accountability: the 14 indicators",
-                blocks=(ListBlock(tuple(ListItem(text(label(i.code))) for i in INDICATORS)),),
+                blocks=(
+                    ListBlock(items),
+                    ListBlock(
+                        stages,
+                        heading=f"{label(CYCLE_INDICATOR)}: the cycle of continuous "
+                        f"improvement ({CYCLE_SOURCE})",
+                    ),
+                ),
                 footer="Use codes (B3) or letters for a group (A) in /reflect schedule.",
             ),
             private=True,

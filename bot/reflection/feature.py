@@ -15,6 +15,7 @@ from bot.reflection.bank import PromptBank
 from bot.reflection.calendar import SchoolCalendar
 from bot.reflection.calendar_commands import CalendarCommands
 from bot.reflection.commands import SCHEDULE_USAGE, ScheduleCommands
+from bot.reflection.digest import Digests
 from bot.reflection.rounds import Rounds
 from bot.reflection.team_prompts import PromptCommands
 from bot.router import CommandSpec, Router, Subcommand
@@ -42,13 +43,15 @@ class ReflectionsFeature(Feature):
         self.config = calendar.config
         self.bank = bank or PromptBank.load()  # a broken bank stops start-up, with its reason
         self.rounds = Rounds(core, calendar, self.bank, self.config)
-        self.answers = Answers(core)
+        self.digests = Digests(core, self.bank)
+        self.answers = Answers(core, self.digests)
         self.schedules = ScheduleCommands(core, calendar, self.rounds, self.config)
         self.calendar_commands = CalendarCommands(core, calendar)
         self.prompt_commands = PromptCommands(core, self.bank)
 
     def install(self, router: Router) -> None:
         self.rounds.register()
+        self.digests.register()
         self.core.scheduler.register(CALENDAR_JOB, self._refresh_calendars)
         s, a, c, p = self.schedules, self.answers, self.calendar_commands, self.prompt_commands
         router.add_command(
@@ -72,7 +75,9 @@ class ReflectionsFeature(Feature):
                         "N TEXT [--share team|anon]",
                         "answer prompt N (private unless you share)",
                     ),
-                    Subcommand("mine", a.mine, "", "your own answers (only you see them)"),
+                    Subcommand(
+                        "mine", a.mine, "[PAGE]", "your own answers, ten a page (only you see them)"
+                    ),
                     Subcommand("share", a.share, "N private|team|anon", "change who sees answer N"),
                     Subcommand("delete", a.delete, "N", "delete your answer N for good"),
                     Subcommand("report", s.report, "", "indicator coverage this term, as a chart"),

@@ -4,10 +4,13 @@ Indicators: the team's chosen indicator asked least often this term comes next (
 the one after the last asked, in catalogue order), so every chosen indicator is covered before
 any comes round twice. Prompts: never the one a member had last time; otherwise the one they
 have gone longest without, varied between members so a team doesn't all get the same words.
+A channel-mode round asks everyone one prompt: never the last prompt of anyone in the team
+(when every prompt was somebody's last, the one the fewest people had last).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping, Sequence
 
 from bot.reflection.bank import Prompt
@@ -29,6 +32,27 @@ def pick_prompt(prompts: Sequence[Prompt], recent: Sequence[str], seed: int) -> 
 
     def staleness(prompt: Prompt) -> int:
         return recent.index(prompt.id) if prompt.id in recent else len(recent) + 1
+
+    best = max(staleness(p) for p in candidates)
+    pool = [p for p in candidates if staleness(p) == best]
+    return pool[seed % len(pool)]
+
+
+def pick_shared_prompt(
+    prompts: Sequence[Prompt], recents: Sequence[Sequence[str]], seed: int
+) -> Prompt:
+    """One prompt for the whole team; ``recents``: each member's prompt ids, most recent first."""
+    if not prompts:
+        raise ValueError("no prompts to choose from")
+    last = Counter(ids[0] for ids in recents if ids)
+    fewest = min(last[p.id] for p in prompts)
+    candidates = [p for p in prompts if last[p.id] == fewest]
+    longest = max((len(ids) for ids in recents), default=0)
+
+    def staleness(prompt: Prompt) -> int:
+        # How long ago anyone in the team had it; never: longer than anything.
+        used = [ids.index(prompt.id) for ids in recents if prompt.id in ids]
+        return min(used) if used else longest + 1
 
     best = max(staleness(p) for p in candidates)
     pool = [p for p in candidates if staleness(p) == best]

@@ -24,7 +24,7 @@ from bot.reflection.bank import Prompt, PromptBank
 from bot.reflection.calendar import SchoolCalendar
 from bot.reflection.config import ReflectionConfig
 from bot.reflection.delivery import CLOSE, POST, REMIND, SEND, Deliveries
-from bot.reflection.rotation import pick_indicator, pick_prompt
+from bot.reflection.rotation import pick_indicator, pick_prompt, pick_shared_prompt
 from bot.reflection.timing import SchoolDays, local_moment, weekday_on_or_after
 from storage import identity
 from storage import reflection_answers as answers_repo
@@ -194,7 +194,7 @@ class Rounds:
             )
             return Opened(created, skip_reason)
 
-        asked, last = await self._asked_this_year(session, team.id, view)
+        asked, last = await self._asked_this_term(session, team.id, view.term_start(day))
         indicator = pick_indicator(chosen, asked, last)
         prompts = await self._prompts_for(session, team.id, indicator)
         member_ids = [tm.member.id for tm in members]
@@ -223,8 +223,7 @@ class Rounds:
 
         shared_prompt = None
         if mode == "channel":
-            team_recent = [ids[0] for ids in recent.values() if ids]
-            shared_prompt = pick_prompt(prompts, team_recent[:1], created.id)
+            shared_prompt = pick_shared_prompt(prompts, list(recent.values()), created.id)
         rows: list[dict[str, Any]] = []
         for n, tm in enumerate(members):
             prompt = shared_prompt or pick_prompt(prompts, recent.get(tm.member.id, []), n)
@@ -349,10 +348,9 @@ class Rounds:
         closes = local_moment(close_day, at_time, team_zone)
         return max(closes, last_due + timedelta(hours=1))
 
-    async def _asked_this_year(
-        self, session: AsyncSession, team_id: int, view: SchoolDays
+    async def _asked_this_term(
+        self, session: AsyncSession, team_id: int, since: date
     ) -> tuple[dict[str, int], str | None]:
-        since = view.year[0] if view.year else date.min
         counts = await answers_repo.coverage(session, team_id, since)
         asked = {code: rounds for code, (rounds, _answers) in counts.items()}
         last_rounds = [

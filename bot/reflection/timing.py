@@ -100,6 +100,17 @@ class SchoolDays:
                 return label
         return None
 
+    def term_start(self, today: date) -> date:
+        """The first day of "this term" for reflections (the report and the rotation).
+
+        The school year's first day once it has begun; without a school year, the school
+        half-year: from 1 August, or from 1 January (as ``/commitments summary term`` counts
+        when no lead set a term start).
+        """
+        if self.year is not None and self.year[0] <= today:
+            return self.year[0]
+        return date(today.year, 8, 1) if today.month >= 8 else date(today.year, 1, 1)
+
     def is_quiet(self, day: date) -> bool:
         return self.why_quiet(day) is not None
 
