@@ -49,8 +49,12 @@ class OwnerCommands:
         public = turn.in_channel and c.visibility == SHARED
         if public:
             turn.reply(team_note(c, today))
-        name = None if turn.in_channel else self._team_name(team)
-        turn.reply(created_reply(c, today, name), private=True)
+        name, teams = None, 1
+        if not turn.in_channel:
+            name = self._team_name(team)
+            async with self.core.db.read() as session:
+                teams = len(await identity.teams_of(session, turn.member.id))
+        turn.reply(created_reply(c, today, name, teams=teams), private=True)
         await self.service.announce(c, team, in_channel_reply=public)
 
     async def new(self, turn: Turn, _args: str) -> None:

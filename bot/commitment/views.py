@@ -127,7 +127,11 @@ def team_note(c: Commitment, today: date) -> OutMessage:
     return OutMessage(blocks=tuple(blocks))
 
 
-def created_reply(c: Commitment, today: date, team_name: str | None) -> OutMessage:
+def created_reply(
+    c: Commitment, today: date, team_name: str | None, *, teams: int = 1
+) -> OutMessage:
+    """``teams``: how many teams the owner is in, when they made it in a private chat, where
+    the team is the one they used last; with more than one they are told how to pick."""
     where = f" for {team_name}" if team_name else ""
     lines: list[Block] = [
         Section(
@@ -138,6 +142,16 @@ def created_reply(c: Commitment, today: date, team_name: str | None) -> OutMessa
             )
         )
     ]
+    if team_name and teams > 1:
+        lines.append(
+            Section(
+                text(
+                    f"You're in {teams} teams and {team_name} is the one you used last. For "
+                    "another team, type /commit in that team's channel (and /commitments drop "
+                    f"{c.number} here if this one was meant for it)."
+                )
+            )
+        )
     if c.visibility == PRIVATE:
         lines.append(Section(text("It's private: only you and the peers you named can see it.")))
     lines.append(

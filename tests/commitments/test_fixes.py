@@ -225,3 +225,19 @@ async def test_the_term_start_must_be_near(db_url: str, clock: FakeClock) -> Non
         assert "not set" in said(await console.say("/commitments term"))
         out = said(await console.say("/commitments term 2025-08-01"))
         assert "Term start set to" in out
+
+
+async def test_a_commitment_made_in_a_private_chat_names_its_team_and_how_to_pick_another(
+    db_url: str, clock: FakeClock
+) -> None:
+    async with console_with(db_url, clock) as console:
+        await console.say("/as ana", "/channel math", "/team", "/dm")
+        one = said(await console.say("/commit Try exit tickets by Friday"))
+        assert "Saved as #1 for math" in one and "You're in" not in one
+        await console.say("/channel science", "/team", "/channel math", "/dm")
+        two = said(await console.say("/commit Try a gallery walk by Friday"))
+        assert "Saved as #2 for math" in two
+        assert "You're in 2 teams and math is the one you used last" in two
+        assert "type /commit in that team's channel" in two
+        in_channel = said(await console.say("/channel science", "/commit Try think-pair-share"))
+        assert "You're in" not in in_channel
