@@ -64,7 +64,8 @@ def countdown_line(countdown: Countdown, now: datetime, zone: ZoneInfo) -> str:
     if countdown.paused:
         return f"{countdown.label}: paused with {left} left of {total}"
     assert countdown.ends_at is not None
-    ends = countdown.ends_at.astimezone(zone).strftime("%H:%M")
+    end = countdown.ends_at.astimezone(zone)
+    ends = end.strftime("%H:%M" if end.date() == now.astimezone(zone).date() else "%a %d %b %H:%M")
     return f"{countdown.label}: {left} left of {total} (ends {ends})"
 
 

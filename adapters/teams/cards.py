@@ -269,6 +269,9 @@ class CardBuilder:
         self.add({"type": "ActionSet", "actions": [submit]}, glued=True)
 
 
+LONG_COUNTDOWN_SECONDS = 12 * 3600  # from here on a time of day alone is ambiguous
+
+
 def countdown(block: Countdown, now: datetime) -> Json:
     remaining = block.remaining(now)
     label = neutralise(block.label)
@@ -280,7 +283,10 @@ def countdown(block: Countdown, now: datetime) -> Json:
         assert block.ends_at is not None
         ends = block.ends_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         left = human_duration(timedelta(seconds=remaining))
-        line = f"⏱ {label}: {left} left (until {{{{TIME({ends})}}}})"
+        until = f"{{{{TIME({ends})}}}}"
+        if remaining >= LONG_COUNTDOWN_SECONDS:  # days away (an asynchronous session): the day
+            until = f"{{{{DATE({ends}, SHORT)}}}} {until}"
+        line = f"⏱ {label}: {left} left (until {until})"
     return {"type": "TextBlock", "text": line, "wrap": True, "weight": "Bolder"}
 
 
