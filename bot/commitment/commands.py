@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.commitment import access, forms, prompts
+from bot.commitment.dates import DateQuestion
 from bot.commitment.inputs import (
     changes_from_text,
     parse_text,
@@ -43,7 +44,15 @@ class OwnerCommands:
         if not args.strip():
             await self.new(turn, "")
             return
-        plan = await plan_from_text(turn, team, parse_text(turn, args))
+        typed = parse_text(turn, args)
+        try:
+            plan = await plan_from_text(turn, team, typed)
+        except DateQuestion as question:
+            # Answer the question in one step: the form, with everything else already filled
+            # in and a date picker, beside the words saying what was wrong with the date.
+            turn.reply(OutMessage(blocks=(Section(text(str(question))),)), private=True)
+            turn.open_form(forms.create_form(team.id, typed=typed))
+            return
         c = await self.service.create(plan)
         today = today_for(turn, team)
         public = turn.in_channel and c.visibility == SHARED

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import date
 
+from bot.commitment.grammar import CommitText
 from bot.messages import Choice, Form, Input
 from storage.commitments import PRIVATE, SHARED, Commitment
 
@@ -77,11 +78,23 @@ def _inputs(
     )
 
 
-def create_form(team_id: int, due: date | None = None) -> Form:
+def create_form(team_id: int, due: date | None = None, typed: CommitText | None = None) -> Form:
+    """``typed``: what a /commit already said, when the form is its question back (a date
+    plcbot won't guess), so only the date is left to pick."""
+    inputs = _inputs(due=due)
+    if typed is not None:
+        inputs = _inputs(
+            what=typed.what or None,
+            due=due,
+            know=typed.how_know,
+            peers=" ".join(typed.peers) or None,
+            visibility=typed.visibility or SHARED,
+            indicators=", ".join(typed.indicators) or None,
+        )
     return Form(
         CREATE,
         "New commitment",
-        _inputs(due=due),
+        inputs,
         value=str(team_id),
         submit_label="Commit",
         text_command="/commit TEXT by DATE [with @peer ...] [#B3] [#private] [know: HOW]",

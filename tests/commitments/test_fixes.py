@@ -10,7 +10,7 @@ from bot.clock import FakeClock
 from bot.commitment.dates import DateQuestion, parse_due, read_date
 from storage.models import MemberRow, TeamMemberRow, TeamRow
 from tests.commitments.calendar import QuietSet
-from tests.commitments.support import console_with, join, said
+from tests.commitments.support import console_with, form, join, said
 from tests.support.harness import Console
 
 TODAY = date(2026, 11, 23)  # the clock fixture's Monday
@@ -241,3 +241,19 @@ async def test_a_commitment_made_in_a_private_chat_names_its_team_and_how_to_pic
         assert "type /commit in that team's channel" in two
         in_channel = said(await console.say("/channel science", "/commit Try think-pair-share"))
         assert "You're in" not in in_channel
+
+
+async def test_a_date_question_comes_with_the_form_filled_in_so_one_date_answers_it(
+    db_url: str, clock: FakeClock
+) -> None:
+    async with console_with(db_url, clock) as console:
+        await join(console, "ana", "ben")
+        await console.say("/as ana")
+        asked = await console.say("/commit Try exit tickets with @ben #B3 by next week")
+        shown = said(asked)
+        assert "Which day next week?" in shown
+        assert "what: What will you do? [Try exit tickets]" in shown
+        assert "peers, optional: who will check in with you? [@ben]" in shown.lower()
+        assert "Saved as" not in shown  # nothing stored until the date is given
+        saved = said(await console.say(f"/submit {form(asked, 'New commitment')} due=2026-12-01"))
+        assert "Saved as #1" in saved and "Try exit tickets" in saved

@@ -210,7 +210,7 @@ HELP = {
         "/protocol list [words or indicator]",
         "/protocol start NAME [@presenter]",
         "/protocol next",
-        "/protocol add [--anon] TEXT",
+        "/protocol add [--anon] [--step N] TEXT",
         "/protocol end",
         "/protocol history",
     ],
