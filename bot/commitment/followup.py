@@ -35,7 +35,10 @@ SILENCE = "commit.silence"
 PEER = "commit.peer"
 SILENCE_DAYS = 2
 PEER_WINDOW = timedelta(days=3)  # a check-in request later than this is stale
-CHECK_IN_WINDOW = timedelta(days=2)  # after that, the peers' nudge has taken over
+# The owner's "How did it go?" gives way to the peers' nudge once that is due. Without peers,
+# and for the peers' nudge itself, nothing takes over: while the commitment is open they are
+# sent however late plcbot gets to them (after downtime), or the loop would never close.
+CHECK_IN_WINDOW = timedelta(days=2)
 
 
 def key(commitment_id: int, step: str) -> str:
@@ -88,12 +91,11 @@ class FollowUp:
             REMIND: (nudges.remind_at, nudges.not_after_remind),
             DUE: (
                 nudges.due_at,
-                None if nudges.due_at is None else nudges.due_at + CHECK_IN_WINDOW,
+                None
+                if nudges.due_at is None or nudges.silence_at is None
+                else nudges.due_at + CHECK_IN_WINDOW,
             ),
-            SILENCE: (
-                nudges.silence_at,
-                None if nudges.silence_at is None else nudges.silence_at + PEER_WINDOW,
-            ),
+            SILENCE: (nudges.silence_at, None),
         }
         for kind, (due_at, not_after) in wanted.items():
             if c.status == OPEN and due_at is not None:

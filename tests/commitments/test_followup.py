@@ -69,19 +69,31 @@ async def test_an_edit_moves_the_nudges_and_dropping_stops_them(
         assert "Ana marked it dropped: No longer needed" in history
 
 
-async def test_a_check_in_too_late_after_an_outage_is_skipped(
+async def test_after_an_outage_the_stale_reminder_is_skipped_but_the_check_in_still_comes(
     sqlite_url: str, clock: FakeClock
 ) -> None:
     async with console_with(sqlite_url, clock, QuietSet()) as console:
-        await join(console, "ana")
-        await console.say("/commit Try exit tickets by tomorrow")
-    # plcbot is down for a week; the stale reminder and check-in are recorded as expired.
+        await join(console, "ana", "ben")
+        await console.say("/as ana", "/commit Try exit tickets by tomorrow")
+        await console.say("/commit Call families by tomorrow with @ben")
+    # plcbot is down for a week. "Due tomorrow" would be wrong now, so the reminders expire;
+    # without peers nothing else would ever ask, so Ana still hears "How did it go?" (late);
+    # with a peer, the peer's nudge has taken over from the owner's check-in.
     async with console_with(sqlite_url, clock, QuietSet()) as console:
         out = said(await console.say("/clock 2026-12-01T09:00 offline"))
-        assert "A friendly reminder" not in out and "How did it go?" not in out
+        assert "A friendly reminder" not in out
+        assert out.count("How did it go?") == 1 and "Try exit tickets" in out
+        assert "A check-in for Ana" in out and "Call families" in out
         async with console.bot.db.read() as session:
-            found = await jobs.get(session, "commit:1:due")
-        assert found is not None and found[1] == jobs.EXPIRED
+            for key, state in (
+                ("commit:1:remind", jobs.EXPIRED),
+                ("commit:2:remind", jobs.EXPIRED),
+                ("commit:1:due", jobs.DONE),
+                ("commit:2:due", jobs.EXPIRED),
+                ("commit:2:silence", jobs.DONE),
+            ):
+                found = await jobs.get(session, key)
+                assert found is not None and found[1] == state, key
 
 
 async def test_a_day_made_quiet_after_planning_still_gets_no_nudge(
