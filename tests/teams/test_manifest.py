@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import zipfile
 from pathlib import Path
 
@@ -28,7 +29,7 @@ def package(tmp_path: Path, *extra: str) -> tuple[dict[str, object], zipfile.Zip
     code = main(
         [
             "--env-file",
-            str(tmp_path / "none.env"),
+            os.devnull,  # no settings file: only what the command line says
             "teams-manifest",
             "--app-id",
             APP_ID,
