@@ -8,7 +8,7 @@ IMMEDIATE``) already makes the claim atomic within the one process that owns the
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -35,6 +35,9 @@ class Job:
     not_after: datetime | None
     payload: Mapping[str, Any]
     attempts: int
+    # Not stored: what the kind's ``prepare`` step loaded for this job, for its whole claimed
+    # batch at once, right after the claim (see :meth:`bot.scheduler.Scheduler.register`).
+    context: Any = field(default=None, compare=False)
 
 
 def _job(row: Any) -> Job:

@@ -2,9 +2,12 @@
 
 import asyncio
 from collections import Counter
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.clock import FakeClock
 from bot.scheduler import RetryLater, Scheduler
@@ -12,6 +15,7 @@ from storage import jobs as repo
 from storage import migrate
 from storage.db import Database
 from storage.jobs import Job
+from storage.models import JobRow
 
 
 @pytest.fixture
@@ -206,3 +210,172 @@ async def test_a_platforms_rate_limit_retries_the_job_after_its_retry_after(
     assert found is not None
     job, state = found
     assert state == repo.DONE and job.attempts == 2
+
+
+async def _states(db: Database) -> Counter[str]:
+    async with db.read() as session:
+        rows = await session.execute(select(JobRow.state, func.count()).group_by(JobRow.state))
+        return Counter({str(state): int(n) for state, n in rows.all()})
+
+
+async def test_what_handlers_return_is_recorded_with_their_jobs_in_shared_transactions(
+    db: Database, clock: FakeClock
+) -> None:
+    s = Scheduler(db, clock, batch=40, concurrency=8)
+    groups: list[list[str]] = []
+
+    async def send(job: Job) -> str:
+        await asyncio.sleep(0)
+        return job.key
+
+    async def record(session: AsyncSession, keys: Sequence[str]) -> None:
+        # The same transaction that marks these jobs done: they are still running in it.
+        rows = await session.scalars(select(JobRow.state).where(JobRow.key.in_(list(keys))))
+        assert set(rows.all()) == {repo.RUNNING}
+        groups.append(list(keys))
+
+    s.register("send", send, record=record)
+    keys = [f"send:{n}" for n in range(100)]
+    async with db.write() as session:
+        await s.schedule_many_in(
+            session, kind="send", jobs=[repo.NewJob(k, clock.now(), {}) for k in keys]
+        )
+    commits: list[int] = []
+    listener = lambda _conn: commits.append(1)  # noqa: E731
+    event.listen(db.engine.sync_engine, "commit", listener)
+    try:
+        assert await s.run_due() == 100
+    finally:
+        event.remove(db.engine.sync_engine, "commit", listener)
+    assert sorted(k for group in groups for k in group) == sorted(keys)
+    assert len(groups) <= 25  # jobs that end together share one commit
+    # Four claims (40, 40, 20, then nothing) and one commit per group: nothing else.
+    assert len(commits) == len(groups) + 4
+    assert await _states(db) == {repo.DONE: 100}
+
+
+async def test_a_failing_record_leaves_its_jobs_to_run_again_and_spares_the_others(
+    db: Database, clock: FakeClock
+) -> None:
+    s = Scheduler(db, clock, concurrency=10, lease=timedelta(minutes=2))
+    ran: Counter[str] = Counter()
+    recorded: list[str] = []
+    broken = True
+
+    async def run(job: Job) -> str:
+        ran[job.key] += 1
+        await asyncio.sleep(0)
+        return job.key
+
+    async def good(session: AsyncSession, keys: Sequence[str]) -> None:
+        recorded.extend(keys)
+
+    async def bad(session: AsyncSession, keys: Sequence[str]) -> None:
+        if broken:
+            raise RuntimeError("a bug in one feature's record")
+        recorded.extend(keys)
+
+    s.register("good", run, record=good)
+    s.register("bad", run, record=bad)
+    for n in range(5):
+        await s.schedule(kind="good", key=f"good:{n}", due_at=clock.now())
+        await s.schedule(kind="bad", key=f"bad:{n}", due_at=clock.now())
+    await s.run_due()
+    # (A list outside the database keeps what a rolled-back group appended: compare sets.)
+    assert set(recorded) == {f"good:{n}" for n in range(5)}
+    assert await _states(db) == {repo.DONE: 5, repo.RUNNING: 5}  # not done: they run again
+    broken = False
+    clock.advance(timedelta(minutes=3))
+    await s.run_due()
+    assert set(recorded) == {f"good:{n}" for n in range(5)} | {f"bad:{n}" for n in range(5)}
+    assert ran == {**{f"good:{n}": 1 for n in range(5)}, **{f"bad:{n}": 2 for n in range(5)}}
+    assert await _states(db) == {repo.DONE: 10}
+
+
+async def test_what_was_done_is_recorded_even_when_the_lease_was_lost_meanwhile(
+    db: Database, clock: FakeClock
+) -> None:
+    s = Scheduler(db, clock, owner="slow", lease=timedelta(minutes=2))
+    recorded: list[str] = []
+
+    async def send(job: Job) -> str:
+        clock.advance(timedelta(minutes=3))  # so slow that another replica took the job over
+        async with db.write() as session:
+            taken = await repo.claim_due(
+                session, now=clock.now(), owner="other", lease=timedelta(minutes=2), limit=10
+            )
+        assert [j.key for j in taken] == [job.key]
+        return job.key
+
+    async def record(session: AsyncSession, keys: Sequence[str]) -> None:
+        recorded.extend(keys)
+
+    s.register("send", send, record=record)
+    await s.schedule(kind="send", key="s1", due_at=clock.now())
+    await s.run_due()
+    assert recorded == ["s1"]  # the message went out: saying so keeps "other" from resending
+    assert await _states(db) == {repo.RUNNING: 1}  # the outcome is the new owner's to record
+
+
+async def test_a_claimed_batch_is_prepared_at_once_and_a_failed_prepare_is_not_fatal(
+    db: Database, clock: FakeClock
+) -> None:
+    s = Scheduler(db, clock, batch=10)
+    batches: list[int] = []
+    seen: dict[str, object] = {}
+
+    async def run(job: Job) -> None:
+        seen[job.key] = job.context
+
+    async def prepare(jobs: Sequence[Job]) -> dict[int, str]:
+        batches.append(len(jobs))
+        return {job.id: f"ready:{job.key}" for job in jobs if job.key != "p:3"}
+
+    async def broken(jobs: Sequence[Job]) -> dict[int, str]:
+        raise RuntimeError("database hiccup")
+
+    s.register("p", run, prepare=prepare)
+    s.register("q", run, prepare=broken)
+    async with db.write() as session:
+        await s.schedule_many_in(
+            session, kind="p", jobs=[repo.NewJob(f"p:{n}", clock.now(), {}) for n in range(25)]
+        )
+    await s.schedule(kind="q", key="q:0", due_at=clock.now() + timedelta(seconds=1))
+    clock.advance(timedelta(seconds=1))
+    await s.run_due()
+    assert batches == [10, 10, 5]  # once per claimed batch (q:0 came last, in the third)
+    assert seen == {
+        **{f"p:{n}": f"ready:p:{n}" for n in range(25) if n != 3},
+        "p:3": None,  # nothing prepared for it: the handler loads what it needs itself
+        "q:0": None,
+    }
+
+
+async def test_the_next_batch_is_claimed_while_the_previous_one_still_runs(
+    db: Database, clock: FakeClock
+) -> None:
+    s = Scheduler(db, clock, batch=4, concurrency=1)
+    claimed: list[list[str]] = []
+    second_batch = asyncio.Event()
+    ran: list[str] = []
+
+    async def prepare(jobs: Sequence[Job]) -> dict[int, None]:
+        claimed.append([job.key for job in jobs])
+        if len(claimed) == 2:
+            second_batch.set()
+        return {}
+
+    async def run(job: Job) -> None:
+        if job.key == "j3":  # the first batch's last job: the next batch is already claimed
+            await asyncio.wait_for(second_batch.wait(), timeout=10)
+        ran.append(job.key)
+
+    s.register("j", run, prepare=prepare)
+    async with db.write() as session:
+        await s.schedule_many_in(
+            session, kind="j", jobs=[repo.NewJob(f"j{n}", clock.now(), {}) for n in range(8)]
+        )
+    assert await s.run_due() == 8
+    assert claimed == [["j0", "j1", "j2", "j3"], ["j4", "j5", "j6", "j7"]]
+    assert ran == [f"j{n}" for n in range(8)]
+    assert await _states(db) == {repo.DONE: 8}

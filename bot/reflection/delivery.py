@@ -6,19 +6,22 @@ never both send it and a crashed replica's prompts are taken over when the lease
 for longer than ``PLCBOT_REFLECT_GRACE`` are recorded as missed.
 
 The one window for a duplicate prompt is between the platform accepting the message and the
-commit that records it as sent (``_record_many``): if the process dies in between, the job
-runs again after its lease expires and that member gets the prompt twice. The record is
-written straight after the platform answers; prompts sent at the same moment share one
-UPDATE (a group commit), so the window is a few milliseconds, plus at most one other group's
-commit when many are in flight.
+commit that records it as sent (``_record_sent``): if the process dies in between, the job
+runs again after its lease expires and that member gets the prompt twice. The handler returns
+what it sent and the scheduler writes it in the transaction that marks the job done, straight
+after the platform answers; prompts sent at the same moment share that transaction (a group
+commit), so the window is a few milliseconds, plus at most one other group's commit when many
+are in flight.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.batching import GroupCall
 from bot.context import Core
@@ -46,11 +49,16 @@ class Deliveries:
         self.calendar = calendar
         self.bank = bank
         self._check = GroupCall(self._check_many)
-        self._record = GroupCall(self._record_many)
 
     def register(self) -> None:
         s = self.core.scheduler
-        s.register(SEND, self._on_send, on_expired=self._on_send_expired)
+        s.register(
+            SEND,
+            self._on_send,
+            on_expired=self._on_send_expired,
+            record=self._record_sent,
+            prepare=self._prepare_sends,
+        )
         s.register(POST, self._on_post, on_expired=self._on_post_expired)
         s.register(REMIND, self._on_remind)
         s.register(CLOSE, self._on_close)
@@ -85,21 +93,37 @@ class Deliveries:
             if d in states
         }
 
-    async def _record_many(self, sent: Sequence[tuple[int, str]]) -> dict[tuple[int, str], bool]:
-        # The duplicate window closes here: from the platform's answer to this commit.
-        async with self.core.db.write() as session:
-            await repo.record_sent_many(
-                session, [(d, json.loads(ref)) for d, ref in sent], self.core.clock.now()
-            )
-        return dict.fromkeys(sent, True)
+    async def _prepare_sends(
+        self, jobs: Sequence[Job]
+    ) -> dict[int, tuple[str, ConversationRef | None]]:
+        """A claimed batch's deliveries checked at once (see ``_on_send`` for when it is used)."""
+        keys = {
+            job.id: (int(job.payload["delivery_id"]), int(job.payload["member_id"])) for job in jobs
+        }
+        found = await self._check_many(list(keys.values()))
+        return {job_id: found[key] for job_id, key in keys.items() if key in found}
 
-    async def _on_send(self, job: Job) -> None:
-        """One member's prompt: check, send, record. Payload: everything needed to send."""
+    async def _record_sent(
+        self, session: AsyncSession, sent: Sequence[tuple[int, dict[str, Any]]]
+    ) -> None:
+        # The duplicate window closes here: from the platform's answer to this commit.
+        await repo.record_sent_many(session, sent, self.core.clock.now())
+
+    async def _on_send(self, job: Job) -> tuple[int, dict[str, Any]] | None:
+        """One member's prompt: check, send; the scheduler records what was sent with the job.
+
+        Payload: everything needed to send.
+        """
         p = job.payload
         delivery_id, member_id = int(p["delivery_id"]), int(p["member_id"])
-        found = await self._check((delivery_id, member_id))
+        # A first attempt can use the check made when its batch was claimed: nothing but this
+        # job sends this prompt, and nobody ran it before. A later attempt may follow a
+        # replica whose lease ran out, so it looks again just before sending.
+        found = job.context if job.attempts == 1 else None
+        if found is None:
+            found = await self._check((delivery_id, member_id))
         if found is None or found[0] != repo.PENDING:
-            return  # sent already (by a replica whose lease ran out), or skipped
+            return None  # sent already (by a replica whose lease ran out), or skipped
         via = found[1]
         today = self.core.clock.now().astimezone(ZoneInfo(str(p["zone"]))).date()
         quiet = (await self.calendar.view(int(p["team_id"]))).why_quiet(today)
@@ -108,7 +132,7 @@ class Deliveries:
                 await repo.set_delivery_state(
                     session, delivery_id, repo.QUIET, only_from=(repo.PENDING,), error=quiet
                 )
-            return
+            return None
         member = MemberRef(
             str(p["platform"]), str(p["workspace"]), str(p["user_id"]), str(p["name"])
         )
@@ -133,8 +157,8 @@ class Deliveries:
                     only_from=(repo.PENDING,),
                     error=str(exc)[:500],
                 )
-            return
-        await self._record((delivery_id, json.dumps(sent_to_json(sent), sort_keys=True)))
+            return None
+        return delivery_id, sent_to_json(sent)
 
     async def _on_send_expired(self, job: Job) -> None:
         async with self.core.db.write() as session:
