@@ -108,15 +108,15 @@ class SlackAdapter(Adapter):
                 raise ValueError("the Slack adapter needs SLACK_BOT_TOKEN or SLACK_CLIENT_ID")
             tokens = FixedToken(settings.slack_bot_token)
             app_client = AsyncWebClient(base_url=api_url(settings), token=settings.slack_bot_token)
-        self.client = AsyncWebClient(base_url=api_url(settings))
-        self.api = SlackApi(self.client, tokens, pacer or ChannelPacer())
-        self.directory = Directory(self.api)
-        self.messenger = SlackMessenger(self.api, self.directory, bot.core.clock)
-        self.translator = Translator(self.directory, bot.core.clock, set())
         self.tracker = Tracker(
             workers=_positive(settings, "PLCBOT_SLACK_WORKERS", WORKERS),
             max_waiting=_positive(settings, "PLCBOT_SLACK_QUEUE", MAX_WAITING),
         )
+        self.client = AsyncWebClient(base_url=api_url(settings))
+        self.api = SlackApi(self.client, tokens, pacer or ChannelPacer(), sleep=self.tracker.sleep)
+        self.directory = Directory(self.api)
+        self.messenger = SlackMessenger(self.api, self.directory, bot.core.clock)
+        self.translator = Translator(self.directory, bot.core.clock, set())
         self.app = AsyncApp(
             name="plcbot",
             signing_secret=settings.slack_signing_secret or "",

@@ -6,6 +6,11 @@ connections, memory grows, garbage-collection pauses grow, and every answer gets
 most ``WORKERS`` requests are handled at once, the rest queue, and when ``MAX_WAITING``
 acknowledged requests are queued, new ones wait briefly before their ack, which slows Slack's
 deliveries down instead of filling memory (measured in ``bench/slack_commands.py``).
+
+A request whose answer waits for its channel's pacing (Slack allows about one message a second
+per channel: ten people committing at once in one meeting channel) gives its worker slot to the
+next request while it waits (:meth:`Tracker.sleep`), and counts as queued meanwhile, so one busy
+channel never stalls every other team's commands and the flood bound still holds.
 """
 
 from __future__ import annotations
@@ -33,14 +38,17 @@ class Tracker:
         workers: int = WORKERS,
         max_waiting: int = MAX_WAITING,
         ack_wait: float = ACK_WAIT_SECONDS,
+        wait: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.workers = asyncio.Semaphore(workers)
         self.max_waiting = max_waiting
         self.ack_wait = ack_wait
+        self._wait = wait
         self.waiting = 0
         self._admitting = 0
         self._room = asyncio.Condition()
+        self._holding: set[asyncio.Task[Any]] = set()  # the tasks holding a worker slot
 
     async def admit(self) -> None:
         """Before an ack: wait (briefly) while the queue is full."""
@@ -61,6 +69,37 @@ class Tracker:
             self._admitting -= 1
 
     async def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        await self._take_slot()
+        task = asyncio.current_task()
+        assert task is not None
+        self._holding.add(task)
+        try:
+            return await work()
+        finally:
+            if task in self._holding:
+                self._holding.discard(task)
+                self.workers.release()
+
+    async def sleep(self, seconds: float) -> None:
+        """Wait for pacing; a request's task frees its worker slot meanwhile (see above).
+
+        Only the task that took the slot gives it up, never one it started: a slot is
+        released once. Scheduled jobs, which hold no slot, just wait."""
+        task = asyncio.current_task()
+        if task is None or task not in self._holding:
+            await self._wait(seconds)
+            return
+        self._holding.discard(task)
+        self.workers.release()
+        self.waiting += 1
+        try:
+            await self._wait(seconds)
+        finally:
+            self.waiting -= 1
+        await self._take_slot()
+        self._holding.add(task)
+
+    async def _take_slot(self) -> None:
         self.waiting += 1
         try:
             await self.workers.acquire()
@@ -69,10 +108,6 @@ class Tracker:
             if self._admitting:
                 async with self._room:
                     self._room.notify_all()
-        try:
-            return await work()
-        finally:
-            self.workers.release()
 
     def track(self) -> None:
         task = asyncio.current_task()

@@ -49,3 +49,46 @@ async def test_queue_settings_are_checked(
         sqlite_url, clock, fake, PLCBOT_SLACK_QUEUE="5", PLCBOT_SLACK_WORKERS="2"
     ) as slack:
         assert slack.adapter.tracker.max_waiting == 5
+
+
+async def test_a_request_waiting_for_its_channels_pacing_lends_its_worker_to_the_next() -> None:
+    """Ten commitments at once in one meeting channel must not stall other teams' commands."""
+    paced = asyncio.Event()
+    waits: list[float] = []
+
+    async def pacing(seconds: float) -> None:
+        waits.append(seconds)
+        await paced.wait()
+
+    tracker = Tracker(workers=1, max_waiting=5, wait=pacing)
+    order: list[str] = []
+
+    async def commit() -> str:
+        order.append("commit stored")
+        await tracker.sleep(2.0)  # its team note waits for the channel
+        order.append("commit note sent")
+        return "commit"
+
+    async def other() -> str:
+        order.append("other handled")
+        return "other"
+
+    async def helper() -> None:
+        await tracker.sleep(1.0)  # a task the request started holds no slot of its own
+
+    first = asyncio.create_task(tracker.run(commit))
+    await asyncio.sleep(0)
+    assert tracker.waiting == 1  # the pacing wait counts against the flood bound
+    second = asyncio.create_task(tracker.run(other))
+    assert await asyncio.wait_for(second, 1) == "other"  # it got the only worker meanwhile
+    assert order == ["commit stored", "other handled"]
+
+    inner = asyncio.create_task(tracker.run(lambda: asyncio.gather(helper(), other())))
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    assert tracker.workers.locked()  # the helper's wait did not give its parent's slot away
+    paced.set()
+    assert await first == "commit"
+    await inner
+    assert order.count("other handled") == 2 and order[-1] == "commit note sent"
+    assert waits == [2.0, 1.0] and tracker.waiting == 0 and not tracker.workers.locked()
