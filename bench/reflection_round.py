@@ -25,7 +25,9 @@ the last member's prompt, in two scenarios:
   flight as plcbot's scheduler runs jobs at once; it runs before and after plcbot, and the
   faster run is the baseline. Target: plcbot within 2x the bare client;
 - (b) every 20th ``chat.postMessage`` answered 429 with ``Retry-After: 1``. Target: every
-  member gets exactly one prompt (0 lost, 0 duplicated); the time is reported.
+  member gets exactly one prompt (0 lost, 0 duplicated); the time is reported;
+- (c) as (a), for the round after a first one: the DM channels plcbot opened then are stored,
+  so this round makes no ``conversations.open`` calls.
 
 "Delivered" means the fake accepted a ``chat.postMessage`` to that member's DM channel; a
 refused (429) call does not count. After the last prompt the benchmark waits until every send
@@ -52,7 +54,7 @@ from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -315,6 +317,7 @@ class Scenario:
     name: str
     every: int
     retry_after: float
+    again: bool = False  # measure a second round, the members' DMs known by then
     database: str = ""
     setup: float = 0.0
     first: float = 0.0
@@ -424,7 +427,19 @@ async def states(bot: PlcBot) -> tuple[dict[str, int], dict[str, int]]:
         )
 
 
-async def run_round(db_url: str, fake: Fake, scenario: Scenario, within: float) -> Scenario:
+async def settle_jobs(bot: PlcBot, within: float) -> tuple[dict[str, int], dict[str, int]]:
+    """The send jobs' and deliveries' states once no send job is pending or running."""
+    deadline = time.monotonic() + within
+    while True:
+        jobs, deliveries = await states(bot)
+        if not jobs.keys() & {"pending", "running"} or time.monotonic() > deadline:
+            return jobs, deliveries
+        await asyncio.sleep(0.2)
+
+
+async def run_round(
+    db_url: str, fake: Fake, scenario: Scenario, within: float, members: int
+) -> Scenario:
     counter = LogCounter()
     logging.getLogger().addHandler(counter)
     try:
@@ -436,6 +451,14 @@ async def run_round(db_url: str, fake: Fake, scenario: Scenario, within: float) 
             await driver.settled()
             scenario.setup = time.monotonic() - began
 
+            if scenario.again:  # a first round, unmeasured, then a week passes
+                await fake.bench(driver.http, "reset", every=0, retry_after=1)
+                await driver.command("/reflect", "now")
+                await fake.bench(driver.http, "wait", within=within)
+                await settle_jobs(driver.bot, within)
+                clock = driver.bot.core.clock
+                assert isinstance(clock, FakeClock)
+                clock.advance(timedelta(minutes=2))  # past "a round started a moment ago"
             await fake.bench(
                 driver.http, "reset", every=scenario.every, retry_after=scenario.retry_after
             )
@@ -447,12 +470,12 @@ async def run_round(db_url: str, fake: Fake, scenario: Scenario, within: float) 
                 scenario.last = seen["last_at"] - began
             # Everything finished (no send job left pending or running), then count again:
             # a duplicate would show up here.
-            deadline = time.monotonic() + within
-            while time.monotonic() < deadline:
-                scenario.jobs, scenario.deliveries = await states(driver.bot)
-                if not scenario.jobs.keys() & {"pending", "running"}:
-                    break
-                await asyncio.sleep(0.2)
+            scenario.jobs, scenario.deliveries = await settle_jobs(driver.bot, within)
+            if scenario.again:  # count the measured round's rows only
+                scenario.jobs = {k: v - members for k, v in scenario.jobs.items() if k == "done"}
+                scenario.deliveries = {
+                    k: v - members for k, v in scenario.deliveries.items() if k == "sent"
+                }
             await driver.settled()
             scenario.fake = await fake.bench(driver.http, "wait", within=0)
     finally:
@@ -492,6 +515,7 @@ async def main(args: argparse.Namespace) -> int:
     scenarios = [
         Scenario("(a) no throttling", 0, args.retry_after),
         Scenario(f"(b) 1 in {args.every} posts 429", args.every, args.retry_after),
+        Scenario("(c) the next round", 0, args.retry_after, again=True),
     ]
     if args.only:
         scenarios = [s for s in scenarios if s.name.startswith(f"({args.only})")]
@@ -504,7 +528,7 @@ async def main(args: argparse.Namespace) -> int:
         for scenario in scenarios:
             async with throwaway_database(args.postgres) as url:
                 scenario.database = make_url(url).get_backend_name()
-                await run_round(url, fake, scenario, args.within)
+                await run_round(url, fake, scenario, args.within, members)
             if scenario.every == 0:
                 for kind in BARE:
                     bare[kind].append(await bare_client(fake, members, concurrency, kind))
@@ -579,7 +603,7 @@ def parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--every", type=int, default=20, help="(b): 429 every Nth post")
     parser.add_argument("--retry-after", type=float, default=1.0, help="(b): Retry-After s")
-    parser.add_argument("--only", choices=("a", "b"), help="run one scenario")
+    parser.add_argument("--only", choices=("a", "b", "c"), help="run one scenario")
     parser.add_argument("--within", type=float, default=600.0, help="give up after this long")
     parser.add_argument("--serve-fake", type=int, metavar="MEMBERS", help=argparse.SUPPRESS)
     return parser.parse_args()

@@ -167,7 +167,7 @@ def build_app(
         db=db,
         clock=clock,
         scheduler=scheduler,
-        outbox=Outbox(db),
+        outbox=Outbox(db, clock),
         identity=Identity(db, clock),
     )
     router = Router()

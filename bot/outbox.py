@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from bot.clock import Clock
 from bot.events import ConversationKind, ConversationRef, MemberRef
 from bot.messages import OutMessage
 from bot.ports import DeliveryError, Messenger, SentMessage
@@ -54,6 +55,14 @@ def sent_to_json(sent: SentMessage) -> dict[str, Any]:
     }
 
 
+def opened_direct(member_id: int, sent: SentMessage) -> identity.OpenedDirect | None:
+    """What to remember of a 1:1 chat a message was just sent in, if it is one."""
+    c = sent.conversation
+    if c.kind != ConversationKind.DIRECT:
+        return None
+    return identity.OpenedDirect(member_id, c.conversation_id, c.name, c.platform_data)
+
+
 def sent_from_json(data: Mapping[str, Any]) -> SentMessage:
     return SentMessage(
         ConversationRef(
@@ -70,8 +79,9 @@ def sent_from_json(data: Mapping[str, Any]) -> SentMessage:
 
 
 class Outbox:
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
+        self.clock = clock
         self._messengers: dict[str, Messenger] = {}
 
     def add(self, messenger: Messenger) -> None:
@@ -109,8 +119,14 @@ class Outbox:
         return await self.post(await self.team_conversation(team), message)
 
     async def to_member(self, member: Member, message: OutMessage) -> SentMessage:
-        """A 1:1 message, through the member's known direct chat when there is one."""
+        """A 1:1 message, through the member's known direct chat when there is one (a chat
+        opened to send this one is remembered for the next)."""
         async with self.db.read() as session:
             known = await identity.direct_conversations(session, [member.id])
         via = conversation_ref(known[member.id]) if member.id in known else None
-        return await self.messenger(member.platform).post_direct(member_ref(member), message, via)
+        sent = await self.messenger(member.platform).post_direct(member_ref(member), message, via)
+        opened = opened_direct(member.id, sent) if via is None else None
+        if opened is not None:
+            async with self.db.write() as session:
+                await identity.save_direct_conversations(session, [opened], self.clock.now())
+        return sent

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ConversationRefRow, MemberRow, TeamMemberRow, TeamRow, WorkspaceRow
-from storage.upsert import insert_ignore, upsert
+from storage.upsert import insert_for, insert_ignore, upsert
 
 LEAD = "lead"
 MEMBER = "member"
@@ -232,6 +232,57 @@ async def save_conversation(
         ["workspace_id", "conversation_id"],
         update_cols,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedDirect:
+    """A member's 1:1 chat that plcbot opened to message them (they never wrote to it)."""
+
+    member_id: int
+    conversation_id: str
+    name: str | None
+    platform_data: Mapping[str, Any]
+
+
+async def save_direct_conversations(
+    session: AsyncSession, opened: Sequence[OpenedDirect], now: datetime
+) -> None:
+    """Remember chats plcbot opened, so the next message needs no "open" call (Slack's
+    ``conversations.open`` is rate-limited to about 50 a minute): one statement for many.
+
+    A chat already stored (the member wrote to plcbot there) keeps its name."""
+    if not opened:
+        return
+    found = await session.execute(
+        select(MemberRow.id, MemberRow.workspace_id).where(
+            MemberRow.id.in_([o.member_id for o in opened])
+        )
+    )
+    workspaces = {member_id: workspace_id for member_id, workspace_id in found.all()}
+    rows = [
+        {
+            "workspace_id": workspaces[o.member_id],
+            "conversation_id": o.conversation_id,
+            "kind": "direct",
+            "name": o.name,
+            "member_id": o.member_id,
+            "platform_data": dict(o.platform_data),
+            "updated_at": now,
+        }
+        for o in opened
+        if o.member_id in workspaces
+    ]
+    if not rows:
+        return
+    stmt = insert_for(session, ConversationRefRow)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=["workspace_id", "conversation_id"],
+        set_={
+            name: stmt.excluded[name]
+            for name in ("kind", "member_id", "platform_data", "updated_at")
+        },
+    )
+    await session.execute(stmt, rows)
 
 
 def _team(row: TeamRow, ws: WorkspaceRow) -> Team:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -26,8 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.batching import GroupCall
 from bot.context import Core
 from bot.events import ConversationRef, MemberRef
-from bot.outbox import conversation_ref, sent_to_json
-from bot.ports import DeliveryError, RateLimited
+from bot.outbox import conversation_ref, opened_direct, sent_to_json
+from bot.ports import DeliveryError, RateLimited, SentMessage
 from bot.reflection import messages
 from bot.reflection.bank import PromptBank
 from bot.reflection.calendar import SchoolCalendar
@@ -104,12 +103,16 @@ class Deliveries:
         return {job_id: found[key] for job_id, key in keys.items() if key in found}
 
     async def _record_sent(
-        self, session: AsyncSession, sent: Sequence[tuple[int, dict[str, Any]]]
+        self, session: AsyncSession, sent: Sequence[tuple[int, SentMessage, int | None]]
     ) -> None:
         # The duplicate window closes here: from the platform's answer to this commit.
-        await repo.record_sent_many(session, sent, self.core.clock.now())
+        now = self.core.clock.now()
+        await repo.record_sent_many(session, [(d, sent_to_json(m)) for d, m, _ in sent], now)
+        # Chats opened for this round are remembered: the next round needs no "open" calls.
+        opened = [opened_direct(member_id, m) for _, m, member_id in sent if member_id is not None]
+        await identity.save_direct_conversations(session, [o for o in opened if o], now)
 
-    async def _on_send(self, job: Job) -> tuple[int, dict[str, Any]] | None:
+    async def _on_send(self, job: Job) -> tuple[int, SentMessage, int | None] | None:
         """One member's prompt: check, send; the scheduler records what was sent with the job.
 
         Payload: everything needed to send.
@@ -158,7 +161,7 @@ class Deliveries:
                     error=str(exc)[:500],
                 )
             return None
-        return delivery_id, sent_to_json(sent)
+        return delivery_id, sent, member_id if via is None else None
 
     async def _on_send_expired(self, job: Job) -> None:
         async with self.core.db.write() as session:

@@ -40,7 +40,7 @@ def bot_with(db_url: str, clock: FakeClock, quiet: QuietDays | None = None, **en
         db=db,
         clock=clock,
         scheduler=Scheduler(db, clock),
-        outbox=Outbox(db),
+        outbox=Outbox(db, clock),
         identity=Identity(db, clock),
     )
     router = Router()
