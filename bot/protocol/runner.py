@@ -18,8 +18,6 @@ the message was deleted, the channel archived, plcbot removed) is logged once an
 from __future__ import annotations
 
 import asyncio
-import base64
-import dataclasses
 import hashlib
 import json
 import logging
@@ -32,10 +30,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot import messages
 from bot.context import Core
 from bot.errors import UserError
 from bot.events import ConversationRef
+from bot.message_json import message_from_json, message_to_json
 from bot.messages import Block, OutMessage, Section, text
 from bot.outbox import sent_from_json, sent_to_json
 from bot.ports import (
@@ -153,61 +151,6 @@ def _retry_delay(exc: Exception) -> timedelta:
     if isinstance(exc, RateLimited):
         return timedelta(seconds=max(exc.retry_after, 0.0))
     return TRANSIENT_RETRY
-
-
-# A message waiting in a retry job is stored exactly as rendered, so the retry says what the
-# moment said ("2 min left"), not what a later state would. These are the neutral model's types.
-_MESSAGE_TYPES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        messages.OutMessage,
-        messages.Section,
-        messages.Fields,
-        messages.Field,
-        messages.ListBlock,
-        messages.ListItem,
-        messages.Countdown,
-        messages.Image,
-        messages.Divider,
-        messages.Mention,
-        messages.Strong,
-        messages.Link,
-        messages.Button,
-        messages.Form,
-        messages.Input,
-        messages.Choice,
-        messages.Attachment,
-    )
-}
-
-
-def message_to_json(value: Any) -> Any:
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        fields = {
-            f.name: message_to_json(getattr(value, f.name)) for f in dataclasses.fields(value)
-        }
-        return {"_type": type(value).__name__, **fields}
-    if isinstance(value, tuple):
-        return [message_to_json(v) for v in value]
-    if isinstance(value, datetime):
-        return {"_type": "datetime", "iso": value.isoformat()}
-    if isinstance(value, bytes):
-        return {"_type": "bytes", "b64": base64.b64encode(value).decode("ascii")}
-    return value
-
-
-def message_from_json(value: Any) -> Any:
-    if isinstance(value, list):
-        return tuple(message_from_json(v) for v in value)
-    if not isinstance(value, dict):
-        return value
-    kind = value["_type"]
-    if kind == "datetime":
-        return datetime.fromisoformat(value["iso"])
-    if kind == "bytes":
-        return base64.b64decode(value["b64"])
-    fields = {k: message_from_json(v) for k, v in value.items() if k != "_type"}
-    return _MESSAGE_TYPES[kind](**fields)
 
 
 def _digest(data: Any) -> str:
