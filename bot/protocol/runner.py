@@ -21,7 +21,8 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -147,10 +148,28 @@ def say_key(session_id: int, *parts: object) -> str:
     return ":".join(["protocol-say", str(session_id), *(str(p) for p in parts)])
 
 
-def _retry_delay(exc: Exception) -> timedelta:
+def _posting(session_id: int, where: ConversationRef) -> str:
+    return f"post to protocol session {session_id}'s conversation {where.conversation_id}"
+
+
+def _refused(what: str, exc: DeliveryError) -> None:
+    log.warning("could not %s, and won't retry: %s", what, exc)
+
+
+def _failed(what: str, exc: Exception) -> timedelta:
+    """Log a send that may work later; how long to wait before trying again."""
     if isinstance(exc, RateLimited):
-        return timedelta(seconds=max(exc.retry_after, 0.0))
-    return TRANSIENT_RETRY
+        delay = timedelta(seconds=max(exc.retry_after, 0.0))
+    else:
+        delay = TRANSIENT_RETRY
+    log.warning(
+        "could not %s; retrying in %s: %s",
+        what,
+        delay,
+        exc,
+        exc_info=not isinstance(exc, RateLimited),
+    )
+    return delay
 
 
 def _digest(data: Any) -> str:
@@ -433,24 +452,14 @@ class Runner:
         A card left on an old step misleads the whole channel, so a failure that may pass is
         retried by a ``protocol.redraw`` job; a refusal for good is logged once and left.
         """
+        what = f"show the card of protocol session {loaded.id}"
         try:
             sent = await self._send_card(loaded, zone)
         except DeliveryError as exc:
-            log.warning(
-                "could not show the card of protocol session %d, and won't retry: %s",
-                loaded.id,
-                exc,
-            )
+            _refused(what, exc)
             return loaded
         except Exception as exc:
-            delay = _retry_delay(exc)
-            log.warning(
-                "could not show the card of protocol session %d; retrying in %s: %s",
-                loaded.id,
-                delay,
-                exc,
-                exc_info=not isinstance(exc, RateLimited),
-            )
+            delay = _failed(what, exc)
             # replace: a later failure moves the one pending redraw to the latest wait time.
             await self._retry_later(
                 kind=REDRAW_JOB,
@@ -516,8 +525,7 @@ class Runner:
         backoff and give up after its attempts; a refusal for good ends the job.
         """
         session_id = int(job.payload["session"])
-        async with self._lock(session_id):
-            latest = await self.get(session_id)
+        async with self._latest(session_id) as latest:
             if latest is None:
                 return
             zone = self.core.zone_for(team=await self._team(latest))
@@ -526,14 +534,7 @@ class Runner:
                 if sent is not None:
                     await self._store_card(latest, sent)
             except DeliveryError as exc:
-                log.warning(
-                    "could not show the card of protocol session %d, and won't retry: %s",
-                    session_id,
-                    exc,
-                )
-            finally:
-                if latest.row.status != repo.ACTIVE:
-                    self._locks.pop(session_id, None)
+                _refused(f"show the card of protocol session {session_id}", exc)
 
     async def on_say(self, job: Job) -> None:
         """The retry of a failed post: the message exactly as it was, where the session talks."""
@@ -543,8 +544,7 @@ class Runner:
         if not isinstance(message, OutMessage):
             log.error("retry job %s holds no message; dropping it", job.key)
             return
-        async with self._lock(session_id):
-            latest = await self.get(session_id)
+        async with self._latest(session_id) as latest:
             if latest is None:
                 return
             thread = bool(payload.get("thread", True))
@@ -552,14 +552,17 @@ class Runner:
             try:
                 await self.core.outbox.post(where, message)
             except DeliveryError as exc:
-                log.warning(
-                    "could not post to protocol session %d's conversation %s, and won't retry: %s",
-                    session_id,
-                    where.conversation_id,
-                    exc,
-                )
+                _refused(_posting(session_id, where), exc)
+
+    @asynccontextmanager
+    async def _latest(self, session_id: int) -> AsyncIterator[Loaded | None]:
+        """A retry job's session as it is now, under the session's lock."""
+        async with self._lock(session_id):
+            latest = await self.get(session_id)
+            try:
+                yield latest
             finally:
-                if latest.row.status != repo.ACTIVE:
+                if latest is None or latest.row.status != repo.ACTIVE:
                     self._locks.pop(session_id, None)
 
     async def _team(self, loaded: Loaded) -> Team | None:
@@ -590,22 +593,9 @@ class Runner:
         try:
             await self.core.outbox.post(where, message)
         except DeliveryError as exc:
-            log.warning(
-                "could not post to protocol session %d's conversation %s, and won't retry: %s",
-                loaded.id,
-                where.conversation_id,
-                exc,
-            )
+            _refused(_posting(loaded.id, where), exc)
         except Exception as exc:
-            delay = _retry_delay(exc)
-            log.warning(
-                "could not post to protocol session %d's conversation %s; retrying in %s: %s",
-                loaded.id,
-                where.conversation_id,
-                delay,
-                exc,
-                exc_info=not isinstance(exc, RateLimited),
-            )
+            delay = _failed(_posting(loaded.id, where), exc)
             # not replace: a key that exists was queued (or sent) already.
             await self._retry_later(
                 kind=SAY_JOB,
