@@ -27,7 +27,6 @@ from bot.messages import (
     text,
 )
 from bot.protocol.texts import KIND_LABELS, ROLE_LABELS, mention, step_length, who_speaks
-from bot.timefmt import day, local
 from protocols.schema import Protocol, Role
 from protocols.state import Round, State, Status
 
@@ -106,7 +105,7 @@ def session_card(
         blocks.append(Section(text("Time's up for this step. The facilitator moves on.")))
     blocks.append(
         Countdown(
-            label=_countdown_label(state, zone, now),
+            label="Time left",
             total_seconds=state.total_seconds,
             ends_at=state.ends_at if state.status == Status.RUNNING else None,
             remaining_seconds=state.remaining(now) if state.status == Status.PAUSED else None,
@@ -161,16 +160,6 @@ def session_card(
         buttons=tuple(buttons),
         footer=f"Session #{session_id}. {how}",
     )
-
-
-def _countdown_label(state: State, zone: ZoneInfo, now: datetime) -> str:
-    """The day the step ends, when it isn't today: chat apps show the countdown's end as a time
-    of day only, which hides that an asynchronous step runs until Friday."""
-    if state.status != Status.RUNNING or state.ends_at is None:
-        return "Time left"
-    today = local(now, zone).date()
-    ends = local(state.ends_at, zone).date()
-    return "Time left" if ends == today else f"Time left until {day(ends, today)}"
 
 
 def _ended_card(definition: Protocol, state: State) -> OutMessage:

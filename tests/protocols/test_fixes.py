@@ -178,7 +178,8 @@ async def test_a_session_over_days_shows_its_dates(db_url: str, clock: FakeClock
         await team_of_three(console)
         card = joined(await console.say("/protocol start chalk-talk --async 3d"))
         assert "open until Thu 26 Nov 09:00" in card
-        assert "Time left until Thu 26 Nov:" in card
+        # the renderer names the day of a countdown that ends on another one, once
+        assert "(timer) Time left: 3d left of 3d (ends Thu 26 Nov 09:00)" in card
         done = joined(await console.say("/clock +2d", "/protocol end"))
         assert "When: Mon 23 Nov 09:00 – Wed 25 Nov 2026 09:00" in done
         assert "Duration: 2d" in done
