@@ -14,7 +14,8 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.settings import Settings, SettingsError, load_settings
+from bot.settings import DEFAULT_ENV_FILE, Settings, SettingsError, settings_from
+from bot.textfile import UnreadableFile, read_text
 from storage.db import DatabaseUnavailable
 
 EXIT_CONFIG = 2
@@ -34,59 +35,25 @@ def setup_logging(level: str, *, quiet: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-DEFAULT_ENV_FILE = ".env"
-
-
-def check_env_file(args: argparse.Namespace) -> None:
-    """A settings file named with ``--env-file`` must be there; the default ``.env`` may not be.
-
-    Settings only read a file that exists, so a mistyped path would silently run with other
-    settings (the default database, say). Any file read must be UTF-8, as dotenv reads it.
-    """
-    named = args.env_file is not None
-    if not named:
-        args.env_file = DEFAULT_ENV_FILE
-    path = Path(args.env_file)
-    if not named and not path.is_file():
-        return
-    try:
-        path.read_bytes().decode("utf-8")
-    except FileNotFoundError:
-        raise SettingsError(f"--env-file: {args.env_file!r} does not exist") from None
-    except IsADirectoryError:
-        raise SettingsError(f"--env-file: {args.env_file!r} is a folder, not a file") from None
-    except OSError as exc:
-        raise SettingsError(
-            f"--env-file: {args.env_file!r} cannot be read ({exc.strerror})"
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise SettingsError(
-            f"--env-file: {args.env_file!r} is not UTF-8 text "
-            f"(byte {exc.start + 1} is not valid UTF-8); save it as UTF-8"
-        ) from None
-
-
 def _settings(args: argparse.Namespace) -> Settings:
-    return load_settings(env_file=args.env_file)
+    return settings_from(args)
 
 
 def cmd_console(args: argparse.Namespace) -> int:
     from adapters.console.session import (
         ConsoleSession,
-        UnreadableScript,
         lines_from,
         lines_from_stdin,
         parse_start,
-        read_script,
     )
     from bot.app import build_app
     from bot.clock import FakeClock
 
     script: list[str] | None = None
-    if args.script:
+    if args.script:  # read whole before plcbot starts, so a bad file changes nothing
         try:
-            script = read_script(Path(args.script))
-        except UnreadableScript as exc:
+            script = read_text(Path(args.script)).splitlines()
+        except UnreadableFile as exc:
             raise SettingsError(f"--script: {exc}") from None
     settings = _settings(args)
     scripted = bool(args.script) or not sys.stdin.isatty()
@@ -212,7 +179,6 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        check_env_file(args)
         result: int = args.run(args)
         return result
     except (SettingsError, DatabaseUnavailable) as exc:

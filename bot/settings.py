@@ -6,6 +6,8 @@ traceback; secrets never appear in ``repr`` or logs.
 
 from __future__ import annotations
 
+import argparse
+import io
 import logging
 import os
 from collections.abc import Mapping
@@ -17,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dotenv import dotenv_values
 
+from bot.textfile import UnreadableFile, read_text
 from storage.db import DatabaseUnavailable, check_url, mask_url
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./plcbot.db"
@@ -157,13 +160,38 @@ def _bool(name: str, raw: str) -> bool:
     raise SettingsError(f"{name}: expected true or false, got {raw!r}")
 
 
+DEFAULT_ENV_FILE = ".env"
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """A ``plcbot`` command's settings: a file named with ``--env-file`` must be there (a
+    mistyped path would silently run with other settings, the default database, say); the
+    default ``.env`` is read when there is one."""
+    named: str | None = getattr(args, "env_file", None)
+    return load_settings(env_file=named or DEFAULT_ENV_FILE, env_required=named is not None)
+
+
 def load_settings(
-    environ: Mapping[str, str] | None = None, *, env_file: str | Path | None = ".env"
+    environ: Mapping[str, str] | None = None,
+    *,
+    env_file: str | Path | None = DEFAULT_ENV_FILE,
+    env_required: bool = False,
 ) -> Settings:
-    """Real environment variables win over ``.env``, so a deployment can override the file."""
+    """Real environment variables win over ``.env``, so a deployment can override the file.
+
+    A settings file that is there but can't be read (a folder, not UTF-8) is an error, not
+    skipped; a missing one is an error only when ``env_required``."""
     values: dict[str, str] = {}
-    if env_file is not None and Path(env_file).is_file():
-        values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    if env_file is not None:
+        try:
+            content = read_text(Path(env_file))
+        except UnreadableFile as exc:
+            if env_required or not exc.missing:
+                label = "--env-file" if env_required else "settings file"
+                raise SettingsError(f"{label}: {exc}") from None
+        else:
+            found = dotenv_values(stream=io.StringIO(content))
+            values.update({k: v for k, v in found.items() if v is not None})
     values.update(os.environ if environ is None else environ)
 
     def opt(name: str) -> str | None:

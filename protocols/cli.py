@@ -55,9 +55,9 @@ def _codes(codes: tuple[str, ...]) -> str:
 
 
 def run_list(args: argparse.Namespace) -> int:
-    from bot.settings import load_settings
+    from bot.settings import settings_from
 
-    settings = load_settings(env_file=args.env_file)
+    settings = settings_from(args)
     logging.getLogger("protocols.loader").setLevel(logging.ERROR)  # problems are printed below
     library = load_library(settings.protocols_dir)
     width = max((len(p.id) for p in library), default=10)

@@ -348,34 +348,6 @@ def _print(line: str) -> None:
     print(line, flush=True)
 
 
-class UnreadableScript(ValueError):
-    """A ``--script`` file that is missing, unreadable or not text; the message says which."""
-
-
-def read_script(path: Path) -> list[str]:
-    """The script's lines, read whole before plcbot starts so a bad file changes nothing.
-
-    A byte-order mark (Windows Notepad's "UTF-8 with BOM") is dropped, else the first line
-    would not start with ``/`` and quietly become a chat message.
-    """
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise UnreadableScript(f"{str(path)!r} does not exist") from None
-    except IsADirectoryError:
-        raise UnreadableScript(f"{str(path)!r} is a folder, not a file") from None
-    except OSError as exc:
-        raise UnreadableScript(f"{str(path)!r} cannot be read ({exc.strerror})") from None
-    try:
-        content = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise UnreadableScript(
-            f"{str(path)!r} is not UTF-8 text (byte {exc.start + 1} is not valid UTF-8); "
-            "save it as UTF-8"
-        ) from None
-    return content.splitlines()
-
-
 async def lines_from(lines: Iterable[str]) -> AsyncIterator[str]:
     for line in lines:
         yield line
@@ -408,8 +380,6 @@ def parse_start(value: str | None, zone: ZoneInfo) -> datetime | None:
 __all__ = [
     "ConsoleAdapter",
     "ConsoleSession",
-    "UnreadableScript",
     "lines_from",
     "lines_from_stdin",
-    "read_script",
 ]

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from adapters.teams.icons import ACCENT, color_icon, outline_icon
 from adapters.teams.pages import ABOUT_PATH
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, settings_from
 
 MANIFEST_VERSION = "1.25"
 SCHEMA_URL = (
@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
     version = args.version or _plcbot_version()
     if not _SEMVER.match(version):
         raise SettingsError(f"--version: {version!r} is not like 1.2.3")
-    settings = load_settings(env_file=args.env_file)
+    settings = settings_from(args)
     public = args.public_url or settings.get("PLCBOT_PUBLIC_URL")
     if public:
         public = _https("--public-url", public.rstrip("/"))
