@@ -68,6 +68,13 @@ _DURATION = re.compile(
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 
 
+MAX_DURATION = timedelta(days=3650)
+
+
+class DurationTooLong(UserError):
+    """A length of time past :data:`MAX_DURATION` (``99999999999d``)."""
+
+
 def parse_duration(text: str) -> timedelta:
     """``10m``, ``+2h``, ``2d``, ``90s`` -> a timedelta; anything else raises :class:`UserError`."""
     total = 0.0
@@ -79,6 +86,12 @@ def parse_duration(text: str) -> timedelta:
         if not match:
             raise UserError(f"I couldn't read {text!r} as a length of time; try 10m, 2h or 2d.")
         total += float(match.group(1)) * _UNITS[match.group(2)[0]]
+    if total > MAX_DURATION.total_seconds():  # also what a timedelta could not hold at all
+        typed = text.strip()
+        raise DurationTooLong(
+            f"{typed if len(typed) <= 20 else typed[:19] + '…'!r} is longer than anything "
+            "plcbot schedules; keep it under 10 years."
+        )
     return timedelta(seconds=total)
 
 

@@ -31,7 +31,7 @@ from bot.events import (
     MemberRef,
     MessageEvent,
 )
-from bot.parsing import clean_text, parse_duration, split_args
+from bot.parsing import DurationTooLong, clean_text, parse_duration, split_args
 from bot.ports import Adapter
 from storage import jobs
 
@@ -234,7 +234,7 @@ class ConsoleSession:
         if rest.startswith("+"):
             try:
                 step = parse_duration(rest)
-            except OverflowError:  # +99999999999d: more than a timedelta holds
+            except DurationTooLong:
                 raise UserError(TOO_FAR) from None
             if step > MAX_CLOCK_MOVE:
                 raise UserError(TOO_FAR)
