@@ -26,6 +26,8 @@ _WITH = re.compile(
     rf"^(?:(.*?)[\s,]+)?with\s+({_PERSON}(?:\s*(?:,|\band\b|&)?\s*{_PERSON})*)\s*[.,]?\s*$",
     re.IGNORECASE | re.DOTALL,
 )
+# The words that introduce a due date; a command with one and nothing after it is asked "by when?".
+DATE_WORDS = ("by", "due", "due by", "due on")
 _BY = re.compile(r"^(?:(.*)\s)?(?:by|due(?:\s+on|\s+by)?)\s+(.+?)\s*$", re.IGNORECASE | re.DOTALL)
 _KNOW = re.compile(r"(?:^|\s)know:\s*", re.IGNORECASE)
 

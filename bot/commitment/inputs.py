@@ -14,7 +14,7 @@ from datetime import date
 
 from bot.commitment.dates import EXAMPLES, DateQuestion, UnreadableDate, parse_due
 from bot.commitment.forms import KNOW_LIMIT, LINK_LIMIT, NOTE_LIMIT, WHAT_LIMIT
-from bot.commitment.grammar import CommitText, parse_commit_text
+from bot.commitment.grammar import DATE_WORDS, CommitText, parse_commit_text
 from bot.errors import UserError
 from bot.indicators import parse_codes
 from bot.parsing import clean_text
@@ -24,7 +24,6 @@ from storage.commitments import PRIVATE, SHARED
 from storage.identity import Member, Team
 
 MAX_PEERS = 5
-DATE_WORDS = ("by", "due", "due by", "due on", "before")
 
 
 @dataclass(frozen=True, slots=True)
