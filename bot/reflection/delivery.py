@@ -30,9 +30,9 @@ from bot.ports import DeliveryError, RateLimited, SentMessage
 from bot.reflection import messages
 from bot.reflection.bank import PromptBank
 from bot.reflection.calendar import SchoolCalendar
+from bot.reflection.digest import build_digest
 from bot.scheduler import RetryLater
 from storage import identity
-from storage import reflection_answers as answers_repo
 from storage import reflections as repo
 from storage.identity import Member, Team
 from storage.jobs import Job
@@ -238,17 +238,13 @@ class Deliveries:
             if found is None or found.state != repo.OPEN:
                 return
             team = await identity.get_team(session, found.team_id)
-            counts = await answers_repo.participation(session, round_id)
-            shared = await answers_repo.shared_answers(session, round_id)
+            counts, digest = await build_digest(session, found, self.bank)
         if team is None:
             return
         if counts.reached == 0:  # nobody got the prompt (it fell on a quiet day): no digest
             async with self.core.db.write() as session:
                 await repo.close_round(session, round_id, None)
             return
-        digest = messages.digest_message(
-            found.indicator, counts, shared, self.bank.follow_up(found.indicator)
-        )
         try:
             sent = await self.core.outbox.to_team(team, digest)
         except RateLimited as exc:

@@ -7,17 +7,20 @@ author took back does not stay on display. Answers given after the round closed 
 never join it.
 
 The redraw is a job scheduled in the same transaction as the member's change, so it is not
-lost if the platform is busy (a 429 is retried after its Retry-After) or the process stops;
-several changes close together coalesce into one redraw.
+lost if the platform is busy (a 429 is retried after its Retry-After) or the process stops.
+Each change gets its own job: a redraw already running may have read the answers before the
+change, and a job is not rescheduled while it runs. Redraws are idempotent and changes rare.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.context import Core
+from bot.messages import OutMessage
 from bot.outbox import sent_from_json
 from bot.ports import DeliveryError, RateLimited
 from bot.reflection import messages
@@ -30,6 +33,17 @@ from storage.jobs import Job
 log = logging.getLogger(__name__)
 
 REDRAW = "reflect.redraw"
+
+
+async def build_digest(
+    session: AsyncSession, found: repo.Round, bank: PromptBank
+) -> tuple[answers_repo.Participation, OutMessage]:
+    """A round's digest from its on-time answers as they are now: the same when the round
+    closes and whenever it is redrawn."""
+    counts = await answers_repo.participation(session, found.id, on_time_only=True)
+    shared = await answers_repo.shared_answers(session, found.id)
+    follow_up = bank.follow_up(found.indicator)
+    return counts, messages.digest_message(found.indicator, counts, shared, follow_up)
 
 
 class Digests:
@@ -53,7 +67,7 @@ class Digests:
         await self.core.scheduler.schedule_in(
             session,
             kind=REDRAW,
-            key=f"reflect:redraw:{found.id}",
+            key=f"reflect:redraw:{found.id}:{uuid.uuid4().hex}",
             due_at=self.core.clock.now(),
             payload={"round_id": found.id},
         )
@@ -65,11 +79,7 @@ class Digests:
             found = await repo.get_round(session, round_id)
             if found is None or found.digest_ref is None:
                 return
-            counts = await answers_repo.participation(session, round_id, on_time_only=True)
-            shared = await answers_repo.shared_answers(session, round_id)
-        digest = messages.digest_message(
-            found.indicator, counts, shared, self.bank.follow_up(found.indicator)
-        )
+            _counts, digest = await build_digest(session, found, self.bank)
         try:
             await self.core.outbox.update(sent_from_json(found.digest_ref), digest)
         except RateLimited as exc:

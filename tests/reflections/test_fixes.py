@@ -9,9 +9,12 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.reflection.bank import Prompt
+from bot.reflection.digest import REDRAW
 from bot.reflection.rotation import pick_shared_prompt
 from bot.reflection.timing import SchoolDays
+from storage import jobs
 from storage import reflections as repo
+from storage.models import JobRow
 from storage.reflection_models import ReflectionDeliveryRow, ReflectionRoundRow
 from tests.reflections.support import only_team, said
 from tests.reflections.test_round_console import join, prompt_number, tick
@@ -311,3 +314,30 @@ async def test_rotation_counts_the_same_term(sqlite_url: str, clock: FakeClock) 
         out = said(await console.say("/reflect now"))
     # This term A1 was asked once and B3 never, so B3 comes next (the May rounds are last term).
     assert "A reflection round on B3" in out
+
+
+async def test_a_change_while_a_redraw_runs_gets_a_redraw_of_its_own(
+    db_url: str, clock: FakeClock
+) -> None:
+    """A redraw that already read the answers can't show a change made after; a running job
+    is not rescheduled, so the change must not fold into it."""
+    async with running_console(db_url, clock) as console:
+        await answered_round(console)
+        await tick(console, datetime(2026, 11, 26, 10, 0, tzinfo=UTC))
+        mine = await console.say("/as ana", "/dm", "/reflect mine")
+        await console.say(f"/reflect delete {answer_number(mine)}")
+        async with console.bot.db.write() as session:  # another replica starts that redraw
+            [running] = await jobs.claim_due(
+                session, now=clock.now(), owner="replica-2", lease=timedelta(minutes=5), limit=10
+            )
+        assert running.kind == REDRAW
+        mine = await console.say("/as cy", "/dm", "/reflect mine")
+        await console.say(f"/reflect share {answer_number(mine)} private")
+        async with console.bot.db.read() as session:
+            found = await session.execute(
+                select(JobRow.state).where(JobRow.kind == REDRAW).order_by(JobRow.id)
+            )
+            assert list(found.scalars()) == [jobs.RUNNING, jobs.PENDING]
+        await console.bot.scheduler.run_due()
+        redrawn = messages_after(console, "/reflect share")
+        assert "(updated" in redrawn and "Words of cy" not in redrawn
