@@ -239,8 +239,10 @@ async def test_a_commitment_made_in_a_private_chat_names_its_team_and_how_to_pic
         assert "Saved as #2 for math" in two
         assert "You're in 2 teams and math is the one you used last" in two
         assert "type /commit in that team's channel" in two
-        in_channel = said(await console.say("/channel science", "/commit Try think-pair-share"))
-        assert "You're in" not in in_channel
+        in_channel = said(
+            await console.say("/channel science", "/commit Try think-pair-share by Friday")
+        )
+        assert "Saved as #1:" in in_channel and "You're in" not in in_channel  # numbered per team
 
 
 async def test_a_date_question_comes_with_the_form_filled_in_so_one_date_answers_it(
