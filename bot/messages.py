@@ -95,6 +95,9 @@ class ListBlock:
     empty_text: str = "(none)"
 
 
+LONG_COUNTDOWN_SECONDS = 12 * 3600
+
+
 @dataclass(frozen=True, slots=True)
 class Countdown:
     """A step timer. Running: ``ends_at`` is set. Paused: ``remaining_seconds`` is frozen."""
@@ -112,6 +115,11 @@ class Countdown:
         if self.ends_at is None:
             return max(0, self.remaining_seconds or 0)
         return max(0, int((self.ends_at - now).total_seconds()))
+
+    def ends_far(self, now: datetime) -> bool:
+        """Far enough off (an asynchronous step) that a time of day alone could mean today or
+        tomorrow: a renderer that can't tell the reader's date names the day as well."""
+        return self.remaining(now) >= LONG_COUNTDOWN_SECONDS
 
 
 @dataclass(frozen=True, slots=True)

@@ -155,9 +155,6 @@ def _clock(seconds: int) -> str:
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-LONG_COUNTDOWN_SECONDS = 12 * 3600  # from here on a time of day alone is ambiguous
-
-
 def countdown_text(countdown: Countdown, now: datetime) -> str:
     label = mrkdwn.bold(countdown.label)
     left, total = _clock(countdown.remaining(now)), _clock(countdown.total_seconds)
@@ -166,7 +163,7 @@ def countdown_text(countdown: Countdown, now: datetime) -> str:
     epoch = int(countdown.ends_at.timestamp())
     # <!date^...> shows the end time in each reader's own time zone; a step that runs for days
     # (an asynchronous session) names the day too.
-    far = countdown.remaining(now) >= LONG_COUNTDOWN_SECONDS
+    far = countdown.ends_far(now)
     shown = "{date_short_pretty} {time}" if far else "{time}"
     fallback = countdown.ends_at.strftime("%a %d %b %H:%M UTC" if far else "%H:%M UTC")
     return (

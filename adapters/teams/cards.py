@@ -269,9 +269,6 @@ class CardBuilder:
         self.add({"type": "ActionSet", "actions": [submit]}, glued=True)
 
 
-LONG_COUNTDOWN_SECONDS = 12 * 3600  # from here on a time of day alone is ambiguous
-
-
 def countdown(block: Countdown, now: datetime) -> Json:
     remaining = block.remaining(now)
     label = neutralise(block.label)
@@ -284,7 +281,7 @@ def countdown(block: Countdown, now: datetime) -> Json:
         ends = block.ends_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         left = human_duration(timedelta(seconds=remaining))
         until = f"{{{{TIME({ends})}}}}"
-        if remaining >= LONG_COUNTDOWN_SECONDS:  # days away (an asynchronous session): the day
+        if block.ends_far(now):
             until = f"{{{{DATE({ends}, SHORT)}}}} {until}"
         line = f"⏱ {label}: {left} left (until {until})"
     return {"type": "TextBlock", "text": line, "wrap": True, "weight": "Bolder"}
