@@ -22,7 +22,8 @@ class Named:
 
     A person the platform resolved (``ref``) may not be in the team yet; :func:`admit` adds
     them inside the transaction that stores whatever named them, so a command refused after
-    the names were read leaves nobody added. ``member`` is who they are already, if anyone.
+    the names were read leaves nobody added. ``member`` is set for someone found by name among
+    the team's members (nothing to add); ``ref`` for someone the platform resolved.
     """
 
     workspace_id: int
@@ -38,10 +39,9 @@ class Named:
 async def find_person(turn: Turn, token: str, team: Team) -> Named:
     """The person ``token`` (``@maria``) names: one the platform resolved, else by team name."""
     ref = find_mention(token, getattr(turn.event, "mentions", ()))
+    if ref is not None:
+        return Named(team.workspace_id, ref.user_id, ref.display_name, ref)
     async with turn.core.db.read() as session:
-        if ref is not None:
-            known = await repo.find_member(session, team.workspace_id, ref.user_id)
-            return Named(team.workspace_id, ref.user_id, ref.display_name, ref, known)
         wanted = normalise_name(token)
         matches = [
             tm.member
@@ -77,10 +77,10 @@ async def admit(session: AsyncSession, team: Team, named: Named, now: datetime) 
     A member the platform resolved but who never spoke to the bot is added to the team, since
     being mentioned in the team's channel is as good an introduction as any.
     """
-    ref = named.ref
-    if ref is None:
-        assert named.member is not None
+    if named.member is not None:
         return named.member
+    ref = named.ref
+    assert ref is not None
     member_id = await repo.ensure_member(
         session, team.workspace_id, ref.user_id, ref.display_name, ref.timezone, now
     )
@@ -93,12 +93,9 @@ async def admit(session: AsyncSession, team: Team, named: Named, now: datetime) 
 async def admit_all(
     session: AsyncSession, team: Team, people: Sequence[Named], now: datetime
 ) -> list[Member]:
-    found: list[Member] = []
-    for named in people:
-        member = await admit(session, team, named, now)
-        if all(m.id != member.id for m in found):
-            found.append(member)
-    return found
+    return [
+        await admit(session, team, named, now) for named in people
+    ]  # find_people left no repeats
 
 
 async def resolve_person(turn: Turn, token: str, team: Team) -> Member:
@@ -108,8 +105,7 @@ async def resolve_person(turn: Turn, token: str, team: Team) -> Member:
     it names in its own transaction instead.
     """
     named = await find_person(turn, token, team)
-    if named.ref is None:
-        assert named.member is not None
+    if named.member is not None:  # in the team already: nothing to write
         return named.member
     async with turn.core.db.write() as session:
         return await admit(session, team, named, turn.now)

@@ -60,9 +60,7 @@ class OwnerCommands:
             turn.reply(team_note(c, today))
         name, teams = None, 1
         if not turn.in_channel:
-            name = self._team_name(team)
-            async with self.core.db.read() as session:
-                teams = len(await identity.teams_of(session, turn.member.id))
+            name, teams = self._team_name(team), len(await access.my_team_ids(turn))
         turn.reply(created_reply(c, today, name, teams=teams), private=True)
         await self.service.announce(c, team, in_channel_reply=public)
 

@@ -81,16 +81,15 @@ def _inputs(
 def create_form(team_id: int, due: date | None = None, typed: CommitText | None = None) -> Form:
     """``typed``: what a /commit already said, when the form is its question back (a date
     plcbot won't guess), so only the date is left to pick."""
-    inputs = _inputs(due=due)
-    if typed is not None:
-        inputs = _inputs(
-            what=typed.what or None,
-            due=due,
-            know=typed.how_know,
-            peers=" ".join(typed.peers) or None,
-            visibility=typed.visibility or SHARED,
-            indicators=", ".join(typed.indicators) or None,
-        )
+    typed = typed or CommitText("")
+    inputs = _inputs(
+        what=typed.what or None,
+        due=due,
+        know=typed.how_know,
+        peers=" ".join(typed.peers) or None,
+        visibility=typed.visibility or SHARED,
+        indicators=", ".join(typed.indicators) or None,
+    )
     return Form(
         CREATE,
         "New commitment",

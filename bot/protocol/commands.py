@@ -21,9 +21,10 @@ from bot.messages import (
     text,
 )
 from bot.parsing import clean_text, human_duration, parse_duration, split_args
+from bot.people import resolve_person
 from bot.protocol.card import roles_text, session_card
 from bot.protocol.context import MAX_CONTRIBUTION, ProtocolContext, person
-from bot.protocol.roles import last_time, suggestions, team_member
+from bot.protocol.roles import last_time, suggestions
 from bot.protocol.runner import Loaded
 from bot.protocol.texts import ROLE_LABELS, mode_text, shown
 from bot.timefmt import day
@@ -71,11 +72,9 @@ class SessionCommands:
         team = turn.require_channel("start a protocol")
         mode, window, presenter_token, name = _parse_start(args)
         definition = self._definition(name, mode, window, presenter_token)
-        presenter = (
-            await team_member(turn, presenter_token, team, Role.PRESENTER)
-            if presenter_token
-            else None
-        )
+        # an @mention joins the team (most of a new team haven't written to plcbot yet); a bare
+        # name must already be a member, so a typo adds nobody
+        presenter = await resolve_person(turn, presenter_token, team) if presenter_token else None
         if presenter is not None and not definition.has_presenter:
             raise UserError(
                 f"{definition.title} has no presenter role; start it without naming one."
@@ -317,7 +316,7 @@ class SessionCommands:
         who: Person | None = None
         if words[1].lower() not in ("none", "nobody", "-"):
             team = turn.require_team()
-            who = person(await team_member(turn, words[1], team, role))
+            who = person(await resolve_person(turn, words[1], team))
         actor = await self.ctx.actor(turn, loaded)
         await self.ctx.runner.apply(loaded.id, SetRole(actor, role, who), turn=turn)
 

@@ -6,13 +6,10 @@ and whoever agrees takes it with ``/protocol role``.
 
 from __future__ import annotations
 
-from bot import people
 from bot.messages import Inline, Mention, Text, text
 from bot.protocol.texts import ROLE_LABELS
-from bot.turn import Turn
 from protocols.schema import Protocol, Role
 from protocols.state import State
-from storage.identity import Member, Team
 
 SUGGESTED = (Role.TIMEKEEPER, Role.NOTE_TAKER)
 VERBS = {
@@ -69,17 +66,3 @@ def suggestions(definition: Protocol, state: State, previous: State | None) -> l
             )
         )
     return lines
-
-
-async def team_member(turn: Turn, token: str, team: Team, role: Role) -> Member:
-    """The member of ``team`` that ``token`` (``@maria``) names, for a role in its session.
-
-    Someone the platform resolved from an @mention in the team's channel joins the team (being
-    named there is as good an introduction as any, and in a new team most people haven't
-    written to plcbot yet); a bare name must already be a member, so a typo adds nobody.
-    """
-    named = await people.find_person(turn, token, team)
-    if named.member is not None and named.ref is None:
-        return named.member
-    async with turn.core.db.write() as session:
-        return await people.admit(session, team, named, turn.now)
