@@ -27,6 +27,7 @@ from bot.commitment.views import STATUS_LABELS, items
 from bot.errors import UserError
 from bot.indicators import label
 from bot.messages import Block, Field, Fields, ListBlock, ListItem, OutMessage, Section, text
+from bot.terms import half_year_start
 from storage.commitments import DONE, DROPPED, NOT_YET, OPEN, PARTLY, Commitment, Person
 
 PERIODS = {
@@ -74,8 +75,8 @@ def _shift_month(first: date, months: int) -> date:
 
 
 def default_term_start(today: date) -> date:
-    """Without a start the lead set: the school half-year (from August, or from January)."""
-    return date(today.year, 8, 1) if today.month >= 8 else date(today.year, 1, 1)
+    """Without a start the lead set: the school half-year, as reflections count it."""
+    return half_year_start(today)
 
 
 def periods(name: str, today: date, term_start: date | None) -> tuple[Period, list[Period]]:

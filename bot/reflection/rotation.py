@@ -26,22 +26,16 @@ def pick_indicator(chosen: Sequence[str], asked: Mapping[str, int], last: str | 
 
 def pick_prompt(prompts: Sequence[Prompt], recent: Sequence[str], seed: int) -> Prompt:
     """``recent``: this member's prompt ids, most recent first."""
-    if not prompts:
-        raise ValueError("no prompts to choose from")
-    candidates = [p for p in prompts if not recent or p.id != recent[0]] or list(prompts)
-
-    def staleness(prompt: Prompt) -> int:
-        return recent.index(prompt.id) if prompt.id in recent else len(recent) + 1
-
-    best = max(staleness(p) for p in candidates)
-    pool = [p for p in candidates if staleness(p) == best]
-    return pool[seed % len(pool)]
+    return pick_shared_prompt(prompts, [recent], seed)
 
 
 def pick_shared_prompt(
     prompts: Sequence[Prompt], recents: Sequence[Sequence[str]], seed: int
 ) -> Prompt:
-    """One prompt for the whole team; ``recents``: each member's prompt ids, most recent first."""
+    """One prompt for the whole team; ``recents``: each member's prompt ids, most recent first.
+
+    Nobody's last prompt if there is one such (else the fewest people's last), and of those
+    the one longest since anyone had it."""
     if not prompts:
         raise ValueError("no prompts to choose from")
     last = Counter(ids[0] for ids in recents if ids)

@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.errors import UserError
+from bot.terms import half_year_start
 
 WEEKDAYS = {"mon": 0, "tue": 1, "wed": 2, "thu": 3, "fri": 4, "sat": 5, "sun": 6}
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -109,7 +110,7 @@ class SchoolDays:
         """
         if self.year is not None and self.year[0] <= today:
             return self.year[0]
-        return date(today.year, 8, 1) if today.month >= 8 else date(today.year, 1, 1)
+        return half_year_start(today)
 
     def is_quiet(self, day: date) -> bool:
         return self.why_quiet(day) is not None
