@@ -14,7 +14,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from bot.settings import DEFAULT_ENV_FILE, Settings, SettingsError, settings_from
+from bot.settings import DEFAULT_ENV_FILE, Settings, SettingsError, parse_port, settings_from
 from bot.textfile import UnreadableFile, read_text
 from storage.db import DatabaseUnavailable
 
@@ -96,7 +96,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         serve(
             bot,
             host=args.host or settings.host,
-            port=settings.port if args.port is None else args.port,
+            port=settings.port if args.port is None else parse_port(args.port),
         )
     )
     return 0
@@ -131,8 +131,9 @@ def cmd_db(args: argparse.Namespace) -> int:
 
 def cmd_config(args: argparse.Namespace) -> int:
     settings = _settings(args)
-    width = max(len(name) for name, _ in settings.describe())
-    for name, value in settings.describe():
+    rows = settings.describe()
+    width = max(len(name) for name, _ in rows)
+    for name, value in rows:
         print(f"{name.ljust(width)}  {value}")
     return 0
 
@@ -159,7 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     serve = sub.add_parser("serve", help="run the web server for Slack and Teams")
     serve.add_argument("--host", help="address to listen on (default HOST or 0.0.0.0)")
-    serve.add_argument("--port", type=int, help="port to listen on (default PORT or 3000)")
+    serve.add_argument("--port", help="port to listen on (default PORT or 3000)")
     serve.set_defaults(run=cmd_serve)
 
     db = sub.add_parser("db", help="database schema: upgrade or show the current revision")

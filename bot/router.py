@@ -113,7 +113,10 @@ class Router:
             word, _ = first_word(event.text)
             spec = self._commands.get(word.lstrip("/"))
             overview = self.help_message(turn.messenger.help_command)
-            turn.reply(self.command_help(spec) if spec else overview, private=True)
+            turn.reply(
+                self.command_help(spec, turn.messenger.help_command) if spec else overview,
+                private=True,
+            )
             return
         spec = self._commands.get(name)
         if spec is None:
@@ -125,7 +128,7 @@ class Router:
             )
         word, rest = first_word(event.text)
         if word in ("help", "?"):
-            turn.reply(self.command_help(spec), private=True)
+            turn.reply(self.command_help(spec, turn.messenger.help_command), private=True)
             return
         sub = spec.find(word) if word else None
         if sub is not None:
@@ -134,7 +137,7 @@ class Router:
             if spec.bare is not None:
                 await spec.bare(turn, "")
             else:
-                turn.reply(self.command_help(spec), private=True)
+                turn.reply(self.command_help(spec, turn.messenger.help_command), private=True)
         elif spec.default is not None:
             await spec.default(turn, event.text.strip())
         else:
@@ -166,12 +169,13 @@ class Router:
             ),
         )
 
-    def command_help(self, spec: CommandSpec) -> OutMessage:
+    def command_help(self, spec: CommandSpec, help_command: str = "/help") -> OutMessage:
+        typed = invocation(spec, help_command)
         lines = []
         if spec.default is not None:
-            lines.append(ListItem(text(f"/{spec.name} {spec.default_usage}".rstrip())))
+            lines.append(ListItem(text(f"{typed} {spec.default_usage}".rstrip())))
         for sub in spec.subcommands:
-            usage = f"/{spec.name} {sub.name} {sub.usage}".rstrip()
+            usage = f"{typed} {sub.name} {sub.usage}".rstrip()
             lines.append(ListItem(text(usage, " - " if sub.summary else "", sub.summary)))
         blocks: list[Section | ListBlock | Fields] = [Section(text(spec.summary))]
         if lines:
@@ -180,7 +184,7 @@ class Router:
             blocks.append(
                 ListBlock(tuple(ListItem(text(e)) for e in spec.examples), heading="Examples")
             )
-        return OutMessage(title=f"/{spec.name}", blocks=tuple(blocks))
+        return OutMessage(title=typed, blocks=tuple(blocks))
 
 
 def invocation(spec: CommandSpec, help_command: str = "/help") -> str:

@@ -89,8 +89,6 @@ async def serve(bot: PlcBot, *, host: str, port: int, ready: asyncio.Event | Non
     An address that cannot be listened on ends it with a :class:`SettingsError` naming the
     setting to change, after stopping what had been started.
     """
-    if not 0 <= port <= 65535:  # PORT is checked with the settings; --port is not
-        raise SettingsError(f"PORT: {port} is outside 0-65535")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

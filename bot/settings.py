@@ -163,6 +163,17 @@ def _bool(name: str, raw: str) -> bool:
 DEFAULT_ENV_FILE = ".env"
 
 
+def parse_port(raw: str) -> int:
+    """``PORT`` (or ``--port``, which sets it for one run) as a port number."""
+    try:
+        port = int(raw)
+    except ValueError:
+        raise SettingsError(f"PORT: expected a number, got {raw!r}") from None
+    if not 0 <= port <= 65535:
+        raise SettingsError(f"PORT: {port} is outside 0-65535")
+    return port
+
+
 def settings_from(args: argparse.Namespace) -> Settings:
     """A ``plcbot`` command's settings: a file named with ``--env-file`` must be there (a
     mistyped path would silently run with other settings, the default database, say); the
@@ -200,13 +211,7 @@ def load_settings(
 
     database_url = normalise_database_url(opt("DATABASE_URL") or DEFAULT_DATABASE_URL)
 
-    port_raw = opt("PORT") or "3000"
-    try:
-        port = int(port_raw)
-    except ValueError:
-        raise SettingsError(f"PORT: expected a number, got {port_raw!r}") from None
-    if not 0 <= port <= 65535:
-        raise SettingsError(f"PORT: {port} is outside 0-65535")
+    port = parse_port(opt("PORT") or "3000")
 
     log_level = (opt("LOG_LEVEL") or "INFO").upper()
     if log_level not in logging.getLevelNamesMapping():

@@ -6,6 +6,7 @@ turns, so only the first one migrates and the others find the schema current.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from alembic import command
@@ -29,8 +30,10 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return cfg
 
 
-def expected_heads() -> set[str]:
-    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+@functools.cache
+def expected_heads() -> frozenset[str]:
+    """The migrations this code expects; read once (``/readyz`` asks on every probe)."""
+    return frozenset(ScriptDirectory.from_config(alembic_config()).get_heads())
 
 
 async def upgrade(db: Database, revision: str = "heads") -> None:
