@@ -10,6 +10,7 @@ routing, replies through :class:`~adapters.teams.messenger.TeamsMessenger`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import uuid
@@ -155,6 +156,7 @@ class TeamsAdapter(Adapter):
         )
         self.cloud.on_turn_error = self._turn_failed
         self.messenger: TeamsMessenger = TeamsMessenger(self.connector, bot.db, bot.core.clock)
+        self._after_answers: set[asyncio.Task[None]] = set()
 
     def routes(self) -> Sequence[web.RouteDef]:
         return [web.post(MESSAGES_PATH, self.handle), web.get(ABOUT_PATH, about)]
@@ -192,6 +194,8 @@ class TeamsAdapter(Adapter):
             )
 
     async def stop(self) -> None:
+        if self._after_answers:  # the rest of long answers already promised
+            await asyncio.wait(self._after_answers)
         await self.connector.close()
 
     # -- HTTP ----------------------------------------------------------------------------
@@ -286,9 +290,23 @@ class TeamsAdapter(Adapter):
             result = await dispatcher.handle(event, self.messenger, deliver=False)
             planned = invoke.answer(event, result, updated, first_card)
             for message, rest in overflow:
-                await self.messenger.post_rest(event.conversation, message, rest)
+                self._after_answer(event.conversation, message, rest)
             await dispatcher.deliver(event, self.messenger, planned.deliver)
         return planned.body
+
+    def _after_answer(self, where: ConversationRef, message: OutMessage, rest: list[Json]) -> None:
+        """The later parts of a long answer to a button, sent after the press is answered:
+        waiting out a "slow down" inside the invoke would make Teams call the press failed."""
+
+        async def send() -> None:
+            try:
+                await self.messenger.post_rest(where, message, rest)
+            except Exception:
+                log.exception("Teams: could not post the rest of a long answer in %s", where.key)
+
+        task = asyncio.create_task(send())
+        self._after_answers.add(task)
+        task.add_done_callback(self._after_answers.discard)
 
     async def _answer(self, context: TurnContext, body: dict[str, Any]) -> None:
         await context.send_activity(
