@@ -17,6 +17,7 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+from adapters.teams.messenger import TeamsMessenger
 from bot.app import PlcBot, build_app
 from bot.clock import FakeClock
 from bot.features import Feature
@@ -44,6 +45,14 @@ class TeamsServer:
         self.bot = bot
         self.url = url
         self.http = http
+
+    @property
+    def messenger(self) -> TeamsMessenger:
+        """The running Teams adapter's messenger, to send as scheduled work would."""
+        [adapter] = self.bot.adapters
+        found = getattr(adapter, "messenger", None)
+        assert isinstance(found, TeamsMessenger)
+        return found
 
     async def post(
         self,

@@ -8,21 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.teams.messenger import TeamsMessenger
 from bot.clock import FakeClock
 from bot.events import MemberRef
 from bot.messages import say
 from storage import identity
 from tests.support.fake_connector import FakeConnector
 from tests.teams.activities import BOT_ID, CHANNEL, JO, SAM, TENANT, Teams
-from tests.teams.harness import TeamsServer, teams_server
-
-
-def messenger_of(server: TeamsServer) -> TeamsMessenger:
-    [adapter] = server.bot.adapters
-    found = getattr(adapter, "messenger", None)
-    assert isinstance(found, TeamsMessenger)
-    return found
+from tests.teams.harness import teams_server
 
 
 def installed_personally(teams: Teams, person: Any) -> dict[str, Any]:
@@ -47,7 +39,7 @@ async def test_added_to_a_team_plcbot_can_reach_its_members_before_anyone_speaks
         assert stored.platform_data["bot_id"] == BOT_ID
         # a private note to someone who never wrote to plcbot: a 1:1 chat is opened for it
         jo = MemberRef("teams", TENANT, JO.user_id, JO.name)
-        await messenger_of(server).post_direct(jo, say("Your reflection prompt."))
+        await server.messenger.post_direct(jo, say("Your reflection prompt."))
     assert fake.created[0]["members"] == [{"id": JO.user_id}]
     assert fake.created[0]["bot"] == {"id": BOT_ID}
     assert fake.texts(f"a:dm-{JO.user_id}") == ["Your reflection prompt."]

@@ -17,7 +17,6 @@ import pytest
 from aiohttp import web
 
 from adapters.teams.cards import MAX_CARD_CHARS
-from adapters.teams.messenger import TeamsMessenger
 from bot.app import PlcBot
 from bot.clock import FakeClock
 from bot.events import ConversationKind, ConversationRef
@@ -29,7 +28,7 @@ from bot.router import CommandSpec, Router
 from bot.turn import Turn
 from tests.support.fake_connector import FakeConnector, card_text
 from tests.teams.activities import BOT_ID, CHANNEL, MARIA, TENANT, Teams
-from tests.teams.harness import TeamsServer, teams_server
+from tests.teams.harness import teams_server
 from tests.teams.test_actions import action
 from tests.teams.test_cards import long_summary
 
@@ -87,13 +86,6 @@ def channel(fake: FakeConnector) -> ConversationRef:
     )
 
 
-def messenger_of(server: TeamsServer) -> TeamsMessenger:
-    [adapter] = server.bot.adapters
-    found = getattr(adapter, "messenger", None)
-    assert isinstance(found, TeamsMessenger)
-    return found
-
-
 @pytest.fixture
 async def slow() -> AsyncIterator[SlowAfterFirst]:
     async with SlowAfterFirst().running() as connector:
@@ -105,7 +97,7 @@ async def test_a_long_summary_is_posted_as_several_cards_in_order_with_nothing_l
 ) -> None:
     summary = summary_message(long_summary(), ZoneInfo("UTC"))
     async with teams_server(sqlite_url, clock) as server:
-        sent = await messenger_of(server).post(channel(slow), summary)
+        sent = await server.messenger.post(channel(slow), summary)
     assert slow.slowed == 1  # the second part was told to slow down, and waited
     parts = slow.in_conversation(CHANNEL)
     assert len(parts) >= 2
@@ -127,7 +119,7 @@ async def test_a_card_that_outgrows_its_message_is_updated_and_the_rest_follows_
     sqlite_url: str, clock: FakeClock, fake: FakeConnector
 ) -> None:
     async with teams_server(sqlite_url, clock) as server:
-        messenger = messenger_of(server)
+        messenger = server.messenger
         sent = await messenger.post(channel(fake), OutMessage(title="Short"))
         await messenger.update(SentMessage(sent.conversation, sent.message_id), long_message("x"))
     [card, *rest] = fake.posted
