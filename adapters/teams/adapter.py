@@ -15,7 +15,7 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from aiohttp import web
 from microsoft_agents.activity import Activity, InvokeResponse
@@ -73,13 +73,14 @@ _ONE_LINE_REFUSALS = _OneLineRefusals()
 
 
 class _ParsedRequest:
-    """The request as the SDK's ``HttpRequestProtocol``, with the body already parsed."""
+    """The request as the SDK's ``HttpRequestProtocol``, with the body already parsed and
+    validated: its :meth:`json` hands the SDK the :class:`Activity` itself, which pydantic's
+    ``model_validate`` returns as it is instead of validating the whole activity a second time
+    (a tenth of the CPU a simple message costs)."""
 
-    def __init__(
-        self, request: web.Request, raw: Mapping[str, Any], claims: ClaimsIdentity
-    ) -> None:
+    def __init__(self, request: web.Request, activity: Activity, claims: ClaimsIdentity) -> None:
         self._request = request
-        self._raw = raw
+        self._activity = activity
         self._claims = claims
 
     @property
@@ -91,7 +92,8 @@ class _ParsedRequest:
         return self._request.headers
 
     async def json(self) -> dict[str, Any]:
-        return dict(self._raw)
+        # The protocol says a dict; the SDK only ever hands it to Activity.model_validate.
+        return cast("dict[str, Any]", self._activity)
 
     def get_claims_identity(self) -> ClaimsIdentity:
         return self._claims
@@ -221,7 +223,7 @@ class TeamsAdapter(Adapter):
             return self._bad(request, "the body is not a JSON object")
         try:
             inbound.check(raw)
-            Activity.model_validate(raw)
+            activity = Activity.model_validate(raw)
             event = self._event(raw)
         except BadActivity as exc:
             return self._bad(request, str(exc))
@@ -235,7 +237,7 @@ class TeamsAdapter(Adapter):
             )
         try:
             response = await self.cloud.process_request(
-                _ParsedRequest(request, raw, claims), _Turn(self, raw, event)
+                _ParsedRequest(request, activity, claims), _Turn(self, raw, event)
             )
         except Exception:
             reference = uuid.uuid4().hex[:8]
