@@ -13,10 +13,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bot.batching import GroupCall
 from bot.context import Core
 from bot.errors import UserError
 from bot.events import InboundEvent
@@ -27,6 +30,8 @@ from bot.turn import Reply, Turn
 from storage import events as processed
 
 log = logging.getLogger(__name__)
+
+Claim = tuple[str, str, int]  # platform, event id, this delivery's number
 
 
 @dataclass
@@ -49,16 +54,30 @@ class Dispatcher:
     def __init__(self, core: Core, router: Router) -> None:
         self.core = core
         self.router = router
+        # Each call gets its own key, so two copies of one event in a batch get one True.
+        self._claims = itertools.count()
+        self._claim = GroupCall(self._claim_many)
+
+    async def _claim_many(self, calls: Sequence[Claim]) -> dict[Claim, bool]:
+        """Durably claim the events of concurrent deliveries in one transaction: a lone
+        delivery is claimed at once, and a burst pays for one commit, not one each."""
+        async with self.core.db.write() as session:
+            fresh = await processed.claim_events(
+                session, ((p, e) for p, e, _n in calls), self.core.clock.now()
+            )
+        results: dict[Claim, bool] = {}
+        for call in calls:
+            key = call[:2]
+            results[call] = key in fresh
+            fresh.discard(key)  # a second copy in the same batch is a repeat
+        return results
 
     async def handle(
         self, event: InboundEvent, messenger: Messenger, *, deliver: bool = True
     ) -> TurnResult:
         platform = event.actor.platform
         if event.event_id:
-            async with self.core.db.write() as session:
-                first = await processed.claim_event(
-                    session, platform, event.event_id, self.core.clock.now()
-                )
+            first = await self._claim((platform, event.event_id, next(self._claims)))
             if not first:
                 log.info("dropping repeated %s event %s", platform, event.event_id)
                 return TurnResult(duplicate=True)

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEventRow
-from storage.upsert import insert_ignore
+from storage.upsert import insert_for, insert_ignore
+
+CLAIM_CHUNK = 1_000  # rows per statement: 3,000 parameters, well inside both databases' limits
 
 
 async def claim_event(session: AsyncSession, platform: str, event_id: str, now: datetime) -> bool:
@@ -19,6 +22,31 @@ async def claim_event(session: AsyncSession, platform: str, event_id: str, now: 
         {"platform": platform, "event_id": event_id, "processed_at": now},
         ["platform", "event_id"],
     )
+
+
+async def claim_events(
+    session: AsyncSession, keys: Iterable[tuple[str, str]], now: datetime
+) -> set[tuple[str, str]]:
+    """The ``(platform, event_id)`` pairs among ``keys`` seen here for the first time.
+
+    One statement for the lot: concurrent deliveries share a transaction (see
+    :class:`bot.batching.GroupCall`) instead of paying for one each.
+    """
+    wanted = list(dict.fromkeys(keys))
+    claimed: set[tuple[str, str]] = set()
+    for start in range(0, len(wanted), CLAIM_CHUNK):
+        rows = [
+            {"platform": platform, "event_id": event_id, "processed_at": now}
+            for platform, event_id in wanted[start : start + CLAIM_CHUNK]
+        ]
+        stmt = (
+            insert_for(session, ProcessedEventRow)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+            .returning(ProcessedEventRow.platform, ProcessedEventRow.event_id)
+        )
+        claimed.update((platform, event_id) for platform, event_id in await session.execute(stmt))
+    return claimed
 
 
 async def release_event(session: AsyncSession, platform: str, event_id: str) -> None:

@@ -1,5 +1,6 @@
 """The dispatcher: de-duplication across restarts, friendly errors, no tracebacks in chat."""
 
+import asyncio
 from datetime import timedelta
 
 from adapters.console.messenger import ConsoleMessenger
@@ -80,3 +81,22 @@ async def test_errors_become_friendly_private_answers(sqlite_url: str, clock: Fa
         clock.advance(timedelta(seconds=1))
         again = await bot.dispatcher.handle(command("", "e2", clock), messenger)
         assert not again.duplicate and feature.count == 1
+
+
+async def test_concurrent_deliveries_are_claimed_together_and_a_copy_is_dropped(
+    db_url: str, clock: FakeClock
+) -> None:
+    """A burst shares one claim transaction; two copies of one event in it count once."""
+    lines: list[str] = []
+    feature = Counting()
+    bot = make_bot(db_url, clock)
+    feature.install(bot.router)
+    messenger = ConsoleMessenger(lines.append, clock, bot.settings.zone)
+    async with bot.running():
+        await bot.dispatcher.handle(command("", "early", clock), messenger)
+        ids = ["early", "b1", "b2", "b1", "b3", "b2", "b1"]
+        results = await asyncio.gather(
+            *(bot.dispatcher.handle(command("", i, clock), messenger) for i in ids)
+        )
+    assert [r.duplicate for r in results] == [True, False, False, True, False, True, True]
+    assert feature.count == 4  # early, b1, b2, b3
