@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
@@ -14,17 +15,39 @@ from storage.base import Base
 
 def insert_for(session: AsyncSession, model: type[Base]) -> Any:
     """The dialect's own ``insert`` (which has ``on_conflict_do_*``) for this session's database."""
+    return _insert(session.get_bind().dialect.name, model)
+
+
+@functools.lru_cache(maxsize=256)
+def _ignore_statement(dialect: str, model: type[Base], keys: tuple[str, ...]) -> Any:
+    return _insert(dialect, model).on_conflict_do_nothing(index_elements=list(keys))
+
+
+@functools.lru_cache(maxsize=256)
+def _upsert_statement(
+    dialect: str, model: type[Base], keys: tuple[str, ...], update: tuple[str, ...]
+) -> Any:
+    stmt = _insert(dialect, model)
+    return stmt.on_conflict_do_update(
+        index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
+    )
+
+
+def _insert(dialect: str, model: type[Base]) -> Any:
     table = cast(Table, model.__table__)
-    name = session.get_bind().dialect.name
-    return (postgresql.insert if name == "postgresql" else sqlite.insert)(table)
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+# The statements below are built once and given their values as parameters: building one per
+# call (and its ``excluded`` alias, which copies every column) cost more than running it.
 
 
 async def insert_ignore(
     session: AsyncSession, model: type[Base], values: Mapping[str, Any], keys: Sequence[str]
 ) -> bool:
     """Insert unless a row with the same ``keys`` exists; True when this call inserted it."""
-    stmt = insert_for(session, model).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result = await session.execute(stmt)
+    stmt = _ignore_statement(session.get_bind().dialect.name, model, tuple(keys))
+    result = await session.execute(stmt, dict(values))
     return bool(getattr(result, "rowcount", 0))
 
 
@@ -35,8 +58,5 @@ async def upsert(
     keys: Sequence[str],
     update: Sequence[str],
 ) -> None:
-    stmt = insert_for(session, model).values(**values)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=keys, set_={name: stmt.excluded[name] for name in update}
-    )
-    await session.execute(stmt)
+    stmt = _upsert_statement(session.get_bind().dialect.name, model, tuple(keys), tuple(update))
+    await session.execute(stmt, dict(values))
