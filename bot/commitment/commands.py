@@ -56,12 +56,14 @@ class OwnerCommands:
         c = await self.service.create(plan)
         today = today_for(turn, team)
         public = turn.in_channel and c.visibility == SHARED
-        if public:
-            turn.reply(team_note(c, today))
         name, teams = None, 1
         if not turn.in_channel:
             name, teams = self._team_name(team), len(await access.my_team_ids(turn))
+        # The confirmation first: the channel's note may wait for the channel's pace (about
+        # one message a second), and the person should not wait with it.
         turn.reply(created_reply(c, today, name, teams=teams), private=True)
+        if public:
+            turn.reply(team_note(c, today))
         await self.service.announce(c, team, in_channel_reply=public)
 
     async def new(self, turn: Turn, _args: str) -> None:

@@ -285,6 +285,9 @@ async def test_commit_stores_a_commitment_and_commitments_lists_it(
         [note] = fake.calls_to("chat.postMessage")
         assert note["channel"] == CHANNEL
         assert f"<@{MARIA}> committed to: Try exit tickets (by Fri 27 Nov)" in texts(note)
+        # the confirmation goes first: the note may wait for the channel's pace, Maria should not
+        said = [c.method for c in fake.sent if "Saved as #1" in texts(c)]
+        assert said == ["response_url"] and fake.sent.index(note) == len(fake.sent) - 1
 
         async with slack.bot.db.read() as session:
             rows = (
