@@ -8,8 +8,8 @@ SDK. Target: plcbot at least 0.8x the echo bot.
 
 Run by hand from the repository root (numbers go in the report, never into tests)::
 
-    .venv/bin/python -m bench.teams_bench                       # measures `team`
-    .venv/bin/python -m bench.teams_bench --command "protocol list"
+    .venv/bin/python -m bench.teams_bench                       # measures `protocol list`
+    .venv/bin/python -m bench.teams_bench --command "team"      # the member list, from the db
     .venv/bin/python -m bench.teams_bench --database-url postgresql+asyncpg://postgres@127.0.0.1/bench
 
 Rounds alternate between the two bots so drift on a shared machine hits both alike.
@@ -187,7 +187,9 @@ async def main(args: argparse.Namespace) -> None:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--command", default="team", help="what the messages say after the mention")
+    parser.add_argument(
+        "--command", default="protocol list", help="what the messages say after the mention"
+    )
     parser.add_argument("--messages", type=int, default=1000)
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=8)
