@@ -103,6 +103,8 @@ class Scheduler:
         self._drain_lock = asyncio.Lock()
         self._wake_at: datetime | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        self._draining: asyncio.Task[None] | None = None  # the drain a wake started
+        self._again = False  # a wake came while it ran: one more pass
         self._concurrency = concurrency
         # Jobs that end together are recorded together: one transaction for a whole group.
         self._settle = GroupCall(self._settle_many)
@@ -372,23 +374,35 @@ class Scheduler:
         )
 
     async def _wake(self) -> None:
+        """What APScheduler runs (the poll, the next wake): it starts a drain and returns.
+
+        A drain can outlast the poll interval (a round to thousands of members). Had APScheduler
+        run it, each poll due meanwhile would be logged as a skipped run, a warning that means
+        nothing: a wake that comes while a drain runs just asks for one more pass after it.
+        """
         self._wake_at = None
+        self._again = True
+        if self._draining is None:
+            self._draining = asyncio.get_running_loop().create_task(self._drain())
+            self._inflight.add(self._draining)
+            self._draining.add_done_callback(self._inflight.discard)
+
+    async def _drain(self) -> None:
         try:
-            await self.run_due()
-        except Exception:
-            log.exception("running due jobs failed; will try again at the next poll")
+            while self._again and self._running:
+                self._again = False
+                try:
+                    await self.run_due()
+                except Exception:
+                    log.exception("running due jobs failed; will try again at the next poll")
+        finally:
+            self._draining = None
 
     async def _plan_next(self) -> None:
         async with self.db.read() as session:
             moment = await repo.next_wake(session)
         if moment is not None:
             self.wake_at(moment)
-
-    def kick(self) -> None:
-        """Run due work soon, without waiting (used after the clock jumps)."""
-        task = asyncio.get_running_loop().create_task(self._wake())
-        self._inflight.add(task)
-        task.add_done_callback(self._inflight.discard)
 
     async def start(self) -> None:
         self._running = True

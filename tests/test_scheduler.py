@@ -379,3 +379,34 @@ async def test_the_next_batch_is_claimed_while_the_previous_one_still_runs(
     assert claimed == [["j0", "j1", "j2", "j3"], ["j4", "j5", "j6", "j7"]]
     assert ran == [f"j{n}" for n in range(8)]
     assert await _states(db) == {repo.DONE: 8}
+
+
+async def test_a_wake_during_a_long_drain_starts_no_second_one_and_loses_nothing(
+    db: Database, clock: FakeClock
+) -> None:
+    """APScheduler's poll returns at once (so it never logs overlapping polls as skipped runs);
+    what came due meanwhile is run by the drain in progress or one more pass after it."""
+    seen: list[str] = []
+    s = make(db, clock, seen)
+    started, release = asyncio.Event(), asyncio.Event()
+
+    async def slow(job: Job) -> None:
+        started.set()
+        await release.wait()
+        seen.append(job.key)
+
+    s.register("slow", slow)
+    await s.start()
+    await s.schedule(kind="slow", key="long", due_at=clock.now())
+    await s._wake()
+    drain = s._draining
+    await asyncio.wait_for(started.wait(), 10)
+    await s.schedule(kind="note", key="meanwhile", due_at=clock.now())
+    for _poll in range(3):
+        await s._wake()  # returns at once, while the drain still runs
+        assert s._draining is drain
+    release.set()
+    assert drain is not None
+    await asyncio.wait_for(drain, 10)
+    assert sorted(seen) == ["long", "meanwhile"] and s._draining is None
+    await s.stop()
