@@ -215,14 +215,15 @@ class TeamsAdapter(Adapter):
                 exc,
             )
             return _error(503, "cannot verify the request right now; try again")
+        body = await request.read()
         try:
-            raw = json.loads(await request.read())
+            raw = json.loads(body)
         except (ValueError, RecursionError):
             return self._bad(request, "the body is not JSON")
         if not isinstance(raw, dict):
             return self._bad(request, "the body is not a JSON object")
         try:
-            inbound.check(raw)
+            inbound.check(raw, body)
             activity = Activity.model_validate(raw)
             event = self._event(raw)
         except BadActivity as exc:

@@ -49,6 +49,7 @@ MAX_ID = 255  # user and conversation ids are stored in 255-character columns
 MAX_TENANT = 128  # workspaces.external_id
 MAX_NAME = 200  # display names, team and conversation names
 MAX_URL = 2_000
+ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")  # how JSON can spell a lone surrogate
 HANDLED = frozenset({"message", "invoke", "conversationUpdate", "installationUpdate"})
 
 CommandParser = Callable[[str], "tuple[str, str] | None"]
@@ -91,8 +92,11 @@ def _usable_url(value: str) -> bool:
     return url.scheme in ("https", "http") and bool(url.host) and _usable_id(value, MAX_URL)
 
 
-def check(raw: Mapping[str, Any]) -> None:
+def check(raw: Mapping[str, Any], body: bytes | None = None) -> None:
     """Refuse activities missing what every turn needs (before the SDK sees them).
+
+    ``body``, the bytes ``raw`` was parsed from, spares re-encoding the whole activity to look
+    for text that is not valid Unicode when the bytes show it cannot hold any.
 
     Every activity the Bot Connector sends names the ``serviceUrl`` that answers go to, and
     the SDK builds a connector client from it before any handler runs, whatever the type; an
@@ -123,6 +127,8 @@ def check(raw: Mapping[str, Any]) -> None:
     for name, value in required:
         if not _usable_id(_str(value), MAX_ID):
             raise BadActivity(f"{name} is too long or holds control characters")
+    if body is not None and not ESCAPED_SURROGATE.search(body):
+        return  # UTF-8 cannot carry a lone surrogate; only a JSON escape can
     try:
         json.dumps(raw, ensure_ascii=False).encode()
     except UnicodeEncodeError:

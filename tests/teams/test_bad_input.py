@@ -78,6 +78,7 @@ async def test_malformed_activities_are_answered_with_a_4xx(
     ]
     lone_surrogate = json.dumps(message).replace('"team"', '"team \\ud800"').encode()
     raw_bodies.append(lone_surrogate)
+    raw_bodies.append(lone_surrogate.replace(b"\\ud800", b"\\uDC00"))
     async with teams_server(sqlite_url, clock) as server:
         answers = [await server.post(None, raw=body) for body in raw_bodies]
         answers += [await server.post(activity) for activity in activities]
@@ -85,6 +86,18 @@ async def test_malformed_activities_are_answered_with_a_4xx(
         assert 400 <= answer.status < 500, answer
         assert "Traceback" not in answer.text and 'File "' not in answer.text
     assert fake.requests == []
+
+
+async def test_text_escaped_as_a_surrogate_pair_is_ordinary_text(
+    sqlite_url: str, clock: FakeClock, fake: FakeConnector, teams: Teams
+) -> None:
+    """An emoji sent as a JSON surrogate-pair escape is valid Unicode, unlike a lone half."""
+    activity = teams.channel_message(MARIA, "protocol list EMOJI")
+    body = json.dumps(activity).replace("EMOJI", "\\ud83d\\ude00").encode()
+    async with teams_server(sqlite_url, clock) as server:
+        answer = await server.post(None, raw=body)
+    assert answer.status < 300, answer
+    assert "Protocols for \U0001f600" in fake.posted[-1].text
 
 
 async def test_activity_types_plcbot_does_not_use_are_accepted_quietly(
