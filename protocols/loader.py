@@ -271,6 +271,8 @@ class Library:
         if codes:
             return [p for p in self if codes & set(p.indicators)]
         words = [w.casefold() for w in re.findall(r"\w+", query)]
+        if not words:  # only punctuation or emoji: it names nothing, so nothing matches
+            return []
         return [p for p in self if all(w in _haystack(p) for w in words)]
 
     def add(self, protocol: Protocol, origin: Path, *, custom: bool) -> None:

@@ -115,3 +115,6 @@ def test_search_by_indicator_element_or_words() -> None:
         "collaborative-assessment-conference",
     }
     assert library.search("no such words here") == []
+    # a query of only punctuation or emoji names nothing: it must not list everything
+    assert library.search("?!") == [] and library.search("\U0001f600") == []
+    assert len(library.search("  ")) == len(list(library))  # an empty query is the full list

@@ -97,7 +97,7 @@ async def test_text_escaped_as_a_surrogate_pair_is_ordinary_text(
     async with teams_server(sqlite_url, clock) as server:
         answer = await server.post(None, raw=body)
     assert answer.status < 300, answer
-    assert "Protocols for \U0001f600" in fake.posted[-1].text
+    assert "No protocol matches '\U0001f600'" in fake.posted[-1].text
 
 
 async def test_activity_types_plcbot_does_not_use_are_accepted_quietly(
