@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from adapters.console.messenger import ConsoleMessenger
 from adapters.console.session import member_for
+from bot.app import PlcBot
 from bot.clock import FakeClock
 from bot.errors import UserError
 from bot.events import CommandEvent, ConversationRef
@@ -46,15 +47,21 @@ def command(text: str, event_id: str, clock: FakeClock) -> CommandEvent:
     )
 
 
+def counting_bot(
+    url: str, clock: FakeClock, feature: Counting, lines: list[str]
+) -> tuple[PlcBot, ConsoleMessenger]:
+    bot = make_bot(url, clock)
+    feature.install(bot.router)
+    return bot, ConsoleMessenger(lines.append, clock, bot.settings.zone)
+
+
 async def test_a_retried_event_takes_effect_once_even_after_a_restart(
     db_url: str, clock: FakeClock
 ) -> None:
     lines: list[str] = []
     feature = Counting()
     for _restart in range(2):
-        bot = make_bot(db_url, clock)
-        feature.install(bot.router)
-        messenger = ConsoleMessenger(lines.append, clock, bot.settings.zone)
+        bot, messenger = counting_bot(db_url, clock, feature, lines)
         async with bot.running():
             await bot.dispatcher.handle(command("", "evt-1", clock), messenger)
             result = await bot.dispatcher.handle(command("", "evt-1", clock), messenger)
@@ -65,9 +72,7 @@ async def test_a_retried_event_takes_effect_once_even_after_a_restart(
 async def test_errors_become_friendly_private_answers(sqlite_url: str, clock: FakeClock) -> None:
     lines: list[str] = []
     feature = Counting()
-    bot = make_bot(sqlite_url, clock)
-    feature.install(bot.router)
-    messenger = ConsoleMessenger(lines.append, clock, bot.settings.zone)
+    bot, messenger = counting_bot(sqlite_url, clock, feature, lines)
     async with bot.running():
         bad = await bot.dispatcher.handle(command("bad", "e1", clock), messenger)
         assert bad.refused and not bad.failed
@@ -89,9 +94,7 @@ async def test_concurrent_deliveries_are_claimed_together_and_a_copy_is_dropped(
     """A burst shares one claim transaction; two copies of one event in it count once."""
     lines: list[str] = []
     feature = Counting()
-    bot = make_bot(db_url, clock)
-    feature.install(bot.router)
-    messenger = ConsoleMessenger(lines.append, clock, bot.settings.zone)
+    bot, messenger = counting_bot(db_url, clock, feature, lines)
     async with bot.running():
         await bot.dispatcher.handle(command("", "early", clock), messenger)
         ids = ["early", "b1", "b2", "b1", "b3", "b2", "b1"]
