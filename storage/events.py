@@ -32,9 +32,11 @@ async def claim_events(
     executemany, which SQLAlchemy sends as multi-row INSERTs ("insertmanyvalues") and compiles
     once, whatever the batch's size.
     """
+    # In key order: two replicas claiming overlapping batches then take the rows' locks in the
+    # same order, so neither can wait for the other in a circle (a deadlock on PostgreSQL).
     rows = [
         {"platform": platform, "event_id": event_id, "processed_at": now}
-        for platform, event_id in dict.fromkeys(keys)
+        for platform, event_id in sorted(set(keys))
     ]
     if not rows:
         return set()
