@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select
 
-from storage import migrate
+from storage import identity, migrate
 from storage.db import Database, DatabaseUnavailable
 from storage.models import JobRow
 from storage.schema import metadata
@@ -121,5 +121,30 @@ async def test_a_postgres_url_with_libpq_tls_files_reaches_the_driver(pg_url: st
         with pytest.raises(DatabaseUnavailable, match=r"^DATABASE_URL: cannot connect to ") as e:
             await db.ping()
         assert "No such file" in str(e.value)  # the file was looked for, so it got through
+    finally:
+        await db.close()
+
+
+async def test_a_team_list_reads_each_member_as_the_member_lookup_does(db_url: str) -> None:
+    """team_members builds members from columns; every field must land where get_member puts it."""
+    db = Database(db_url)
+    try:
+        await migrate.upgrade(db)
+        now = datetime(2026, 12, 3, tzinfo=UTC)
+        async with db.write() as s:
+            ws = await identity.ensure_workspace(s, "slack", "T1", now)
+            team = await identity.ensure_team(s, ws, "C1", "plc", now)
+            ids = [
+                await identity.ensure_member(s, ws, "U1", "Maria", "America/Chicago", now, team),
+                await identity.ensure_member(s, ws, "U2", "Sam", None, now),
+            ]
+            for member_id in ids:
+                await identity.ensure_membership(s, team, member_id, now)
+        async with db.read() as s:
+            listed = await identity.team_members(s, team)
+            looked_up = [await identity.get_member(s, member_id) for member_id in ids]
+        assert [tm.member for tm in listed] == looked_up
+        assert [tm.role for tm in listed] == [identity.LEAD, identity.MEMBER]
+        assert listed[0].member.timezone == "America/Chicago" and listed[0].member.last_team_id
     finally:
         await db.close()
