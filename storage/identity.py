@@ -66,17 +66,20 @@ class StoredConversation:
 async def ensure_workspace(
     session: AsyncSession, platform: str, external_id: str, now: datetime
 ) -> int:
-    await insert_ignore(
-        session,
-        WorkspaceRow,
-        {"platform": platform, "external_id": external_id, "created_at": now},
-        ["platform", "external_id"],
+    """The workspace's id, creating it the first time. It is looked up first: it almost
+    always exists, and a lookup is cheaper than an insert that does nothing."""
+    lookup = select(WorkspaceRow.id).where(
+        WorkspaceRow.platform == platform, WorkspaceRow.external_id == external_id
     )
-    found = await session.scalar(
-        select(WorkspaceRow.id).where(
-            WorkspaceRow.platform == platform, WorkspaceRow.external_id == external_id
+    found = await session.scalar(lookup)
+    if found is None:
+        await insert_ignore(
+            session,
+            WorkspaceRow,
+            {"platform": platform, "external_id": external_id, "created_at": now},
+            ["platform", "external_id"],
         )
-    )
+        found = await session.scalar(lookup)
     assert found is not None
     return found
 
@@ -84,31 +87,29 @@ async def ensure_workspace(
 async def ensure_team(
     session: AsyncSession, workspace_id: int, conversation_id: str, name: str | None, now: datetime
 ) -> int:
-    inserted = await insert_ignore(
-        session,
-        TeamRow,
-        {
-            "workspace_id": workspace_id,
-            "conversation_id": conversation_id,
-            "name": name,
-            "settings": {},
-            "created_at": now,
-        },
-        ["workspace_id", "conversation_id"],
+    lookup = select(TeamRow.id, TeamRow.name).where(
+        TeamRow.workspace_id == workspace_id, TeamRow.conversation_id == conversation_id
     )
-    team_id = await session.scalar(
-        select(TeamRow.id).where(
-            TeamRow.workspace_id == workspace_id, TeamRow.conversation_id == conversation_id
+    found = (await session.execute(lookup)).first()
+    if found is None:
+        await insert_ignore(
+            session,
+            TeamRow,
+            {
+                "workspace_id": workspace_id,
+                "conversation_id": conversation_id,
+                "name": name,
+                "settings": {},
+                "created_at": now,
+            },
+            ["workspace_id", "conversation_id"],
         )
-    )
-    assert team_id is not None
-    if not inserted and name:
-        await session.execute(
-            update(TeamRow)
-            .where(TeamRow.id == team_id, func.coalesce(TeamRow.name, "") != name)
-            .values(name=name)
-        )
-    return team_id
+        found = (await session.execute(lookup)).first()
+    assert found is not None
+    team_id, stored_name = found
+    if name and stored_name != name:
+        await session.execute(update(TeamRow).where(TeamRow.id == team_id).values(name=name))
+    return int(team_id)
 
 
 async def ensure_member(
@@ -134,14 +135,11 @@ async def ensure_member(
     if last_team_id is not None:
         values["last_team_id"] = last_team_id
         changing.append("last_team_id")
-    await upsert(session, MemberRow, values, ["workspace_id", "user_id"], changing)
-    member_id = await session.scalar(
-        select(MemberRow.id).where(
-            MemberRow.workspace_id == workspace_id, MemberRow.user_id == user_id
+    return int(
+        await upsert(
+            session, MemberRow, values, ["workspace_id", "user_id"], changing, returning="id"
         )
     )
-    assert member_id is not None
-    return member_id
 
 
 async def ensure_membership(
@@ -154,22 +152,22 @@ async def ensure_membership(
     always the one who set it up there. They can hand the role on (``/team lead @name``), and
     the bot tells them so when it happens. Members found by a roster sync never become lead.
     """
-    existing = await session.scalar(
-        select(TeamMemberRow.role).where(
-            TeamMemberRow.team_id == team_id, TeamMemberRow.member_id == member_id
-        )
-    )
-    if existing is not None:
+    existing = (
         await session.execute(
-            update(TeamMemberRow)
-            .where(
-                TeamMemberRow.team_id == team_id,
-                TeamMemberRow.member_id == member_id,
-                TeamMemberRow.active.is_(False),
+            select(TeamMemberRow.role, TeamMemberRow.active).where(
+                TeamMemberRow.team_id == team_id, TeamMemberRow.member_id == member_id
             )
-            .values(active=True)
         )
-        return existing, False
+    ).first()
+    if existing is not None:
+        role, active = existing
+        if not active:
+            await session.execute(
+                update(TeamMemberRow)
+                .where(TeamMemberRow.team_id == team_id, TeamMemberRow.member_id == member_id)
+                .values(active=True)
+            )
+        return role, False
     role = MEMBER
     if may_lead:
         has_lead = await session.scalar(
@@ -285,16 +283,31 @@ async def save_direct_conversations(
     await session.execute(stmt, rows)
 
 
-def _team(row: TeamRow, ws: WorkspaceRow) -> Team:
+# Team's fields, in order, as columns: reading columns skips building and tracking two ORM
+# objects per row, which costs more than the query itself.
+_TEAM_COLUMNS = (
+    TeamRow.id,
+    TeamRow.workspace_id,
+    WorkspaceRow.platform,
+    WorkspaceRow.external_id,
+    TeamRow.conversation_id,
+    TeamRow.name,
+    TeamRow.timezone,
+    TeamRow.settings,
+)
+
+
+def _team(row: Sequence[Any]) -> Team:
+    team_id, workspace_id, platform, external_id, conversation_id, name, zone, settings = row
     return Team(
-        id=row.id,
-        workspace_id=row.workspace_id,
-        platform=ws.platform,
-        workspace_external_id=ws.external_id,
-        conversation_id=row.conversation_id,
-        name=row.name,
-        timezone=row.timezone,
-        settings=dict(row.settings or {}),
+        team_id,
+        workspace_id,
+        platform,
+        external_id,
+        conversation_id,
+        name,
+        zone,
+        dict(settings or {}),
     )
 
 
@@ -311,50 +324,37 @@ _MEMBER_COLUMNS = (
 )
 
 
-def _member(row: MemberRow, ws: WorkspaceRow) -> Member:
-    return Member(
-        id=row.id,
-        workspace_id=row.workspace_id,
-        platform=ws.platform,
-        workspace_external_id=ws.external_id,
-        user_id=row.user_id,
-        display_name=row.display_name,
-        timezone=row.timezone,
-        last_team_id=row.last_team_id,
-    )
-
-
 async def get_team(session: AsyncSession, team_id: int) -> Team | None:
     row = (
         await session.execute(
-            select(TeamRow, WorkspaceRow)
+            select(*_TEAM_COLUMNS)
             .join(WorkspaceRow, WorkspaceRow.id == TeamRow.workspace_id)
             .where(TeamRow.id == team_id)
         )
     ).first()
-    return _team(*row) if row else None
+    return _team(row) if row else None
 
 
 async def get_member(session: AsyncSession, member_id: int) -> Member | None:
     row = (
         await session.execute(
-            select(MemberRow, WorkspaceRow)
+            select(*_MEMBER_COLUMNS)
             .join(WorkspaceRow, WorkspaceRow.id == MemberRow.workspace_id)
             .where(MemberRow.id == member_id)
         )
     ).first()
-    return _member(*row) if row else None
+    return Member(*row) if row else None
 
 
 async def find_member(session: AsyncSession, workspace_id: int, user_id: str) -> Member | None:
     row = (
         await session.execute(
-            select(MemberRow, WorkspaceRow)
+            select(*_MEMBER_COLUMNS)
             .join(WorkspaceRow, WorkspaceRow.id == MemberRow.workspace_id)
             .where(MemberRow.workspace_id == workspace_id, MemberRow.user_id == user_id)
         )
     ).first()
-    return _member(*row) if row else None
+    return Member(*row) if row else None
 
 
 async def team_members(
@@ -386,13 +386,13 @@ async def role_in(session: AsyncSession, team_id: int, member_id: int) -> str | 
 
 async def teams_of(session: AsyncSession, member_id: int) -> list[tuple[Team, str]]:
     rows = await session.execute(
-        select(TeamRow, WorkspaceRow, TeamMemberRow.role)
+        select(*_TEAM_COLUMNS, TeamMemberRow.role)
         .join(TeamMemberRow, TeamMemberRow.team_id == TeamRow.id)
         .join(WorkspaceRow, WorkspaceRow.id == TeamRow.workspace_id)
         .where(TeamMemberRow.member_id == member_id, TeamMemberRow.active.is_(True))
         .order_by(TeamRow.name, TeamRow.id)
     )
-    return [(_team(t, ws), role) for t, ws, role in rows.all()]
+    return [(_team(row[:-1]), row[-1]) for row in rows]
 
 
 async def set_team_timezone(session: AsyncSession, team_id: int, timezone: str | None) -> None:

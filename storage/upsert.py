@@ -25,12 +25,17 @@ def _ignore_statement(dialect: str, model: type[Base], keys: tuple[str, ...]) ->
 
 @functools.lru_cache(maxsize=256)
 def _upsert_statement(
-    dialect: str, model: type[Base], keys: tuple[str, ...], update: tuple[str, ...]
+    dialect: str,
+    model: type[Base],
+    keys: tuple[str, ...],
+    update: tuple[str, ...],
+    returning: str | None,
 ) -> Any:
     stmt = _insert(dialect, model)
-    return stmt.on_conflict_do_update(
+    stmt = stmt.on_conflict_do_update(
         index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
     )
+    return stmt.returning(stmt.table.c[returning]) if returning else stmt
 
 
 def _insert(dialect: str, model: type[Base]) -> Any:
@@ -57,6 +62,12 @@ async def upsert(
     values: Mapping[str, Any],
     keys: Sequence[str],
     update: Sequence[str],
-) -> None:
-    stmt = _upsert_statement(session.get_bind().dialect.name, model, tuple(keys), tuple(update))
-    await session.execute(stmt, dict(values))
+    *,
+    returning: str | None = None,
+) -> Any:
+    """Insert, or update ``update`` where a row with the same ``keys`` exists; with
+    ``returning``, that column of the row inserted or updated (its id, say)."""
+    dialect = session.get_bind().dialect.name
+    stmt = _upsert_statement(dialect, model, tuple(keys), tuple(update), returning)
+    result = await session.execute(stmt, dict(values))
+    return result.scalar_one() if returning else None

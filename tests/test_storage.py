@@ -126,7 +126,7 @@ async def test_a_postgres_url_with_libpq_tls_files_reaches_the_driver(pg_url: st
 
 
 async def test_a_team_list_reads_each_member_as_the_member_lookup_does(db_url: str) -> None:
-    """team_members builds members from columns; every field must land where get_member puts it."""
+    """Members and teams are read as columns; every field must land where it belongs."""
     db = Database(db_url)
     try:
         await migrate.upgrade(db)
@@ -146,5 +146,15 @@ async def test_a_team_list_reads_each_member_as_the_member_lookup_does(db_url: s
         assert [tm.member for tm in listed] == looked_up
         assert [tm.role for tm in listed] == [identity.LEAD, identity.MEMBER]
         assert listed[0].member.timezone == "America/Chicago" and listed[0].member.last_team_id
+        async with db.write() as s:  # seen again under a new name: the team is renamed
+            assert await identity.ensure_team(s, ws, "C1", "plc-math", now) == team
+            assert await identity.ensure_workspace(s, "slack", "T1", now) == ws
+            assert await identity.ensure_member(s, ws, "U2", "Sam O.", None, now) == ids[1]
+        async with db.read() as s:
+            found = await identity.get_team(s, team)
+            assert found is not None and found.name == "plc-math" and found.platform == "slack"
+            assert await identity.teams_of(s, ids[0]) == [(found, identity.LEAD)]
+            sam = await identity.find_member(s, ws, "U2")
+            assert sam is not None and sam.display_name == "Sam O." and sam.id == ids[1]
     finally:
         await db.close()
