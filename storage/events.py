@@ -9,17 +9,12 @@ from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEventRow
-from storage.upsert import insert_for, insert_ignore
+from storage.upsert import insert_for
 
 
 async def claim_event(session: AsyncSession, platform: str, event_id: str, now: datetime) -> bool:
     """True the first time (platform, event_id) is seen, False for every later delivery."""
-    return await insert_ignore(
-        session,
-        ProcessedEventRow,
-        {"platform": platform, "event_id": event_id, "processed_at": now},
-        ["platform", "event_id"],
-    )
+    return (platform, event_id) in await claim_events(session, [(platform, event_id)], now)
 
 
 async def claim_events(

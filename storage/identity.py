@@ -5,16 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVarTuple
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, Select, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.base import Base
 from storage.models import ConversationRefRow, MemberRow, TeamMemberRow, TeamRow, WorkspaceRow
 from storage.upsert import insert_for, insert_ignore, upsert
 
 LEAD = "lead"
 MEMBER = "member"
+
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,50 +66,56 @@ class StoredConversation:
     platform_data: Mapping[str, Any]
 
 
+async def _found_or_inserted(
+    session: AsyncSession,
+    lookup: Select[*Ts],
+    model: type[Base],
+    values: Mapping[str, Any],
+    keys: Sequence[str],
+) -> Row[*Ts]:
+    """The row ``lookup`` finds, inserting ``values`` first when there is none. It is looked up
+    first: it almost always exists, and a lookup is cheaper than an insert that does nothing."""
+    found = (await session.execute(lookup)).first()
+    if found is None:
+        await insert_ignore(session, model, values, keys)
+        found = (await session.execute(lookup)).first()
+    assert found is not None
+    return found
+
+
 async def ensure_workspace(
     session: AsyncSession, platform: str, external_id: str, now: datetime
 ) -> int:
-    """The workspace's id, creating it the first time. It is looked up first: it almost
-    always exists, and a lookup is cheaper than an insert that does nothing."""
-    lookup = select(WorkspaceRow.id).where(
-        WorkspaceRow.platform == platform, WorkspaceRow.external_id == external_id
+    (workspace_id,) = await _found_or_inserted(
+        session,
+        select(WorkspaceRow.id).where(
+            WorkspaceRow.platform == platform, WorkspaceRow.external_id == external_id
+        ),
+        WorkspaceRow,
+        {"platform": platform, "external_id": external_id, "created_at": now},
+        ["platform", "external_id"],
     )
-    found = await session.scalar(lookup)
-    if found is None:
-        await insert_ignore(
-            session,
-            WorkspaceRow,
-            {"platform": platform, "external_id": external_id, "created_at": now},
-            ["platform", "external_id"],
-        )
-        found = await session.scalar(lookup)
-    assert found is not None
-    return found
+    return int(workspace_id)
 
 
 async def ensure_team(
     session: AsyncSession, workspace_id: int, conversation_id: str, name: str | None, now: datetime
 ) -> int:
-    lookup = select(TeamRow.id, TeamRow.name).where(
-        TeamRow.workspace_id == workspace_id, TeamRow.conversation_id == conversation_id
+    team_id, stored_name = await _found_or_inserted(
+        session,
+        select(TeamRow.id, TeamRow.name).where(
+            TeamRow.workspace_id == workspace_id, TeamRow.conversation_id == conversation_id
+        ),
+        TeamRow,
+        {
+            "workspace_id": workspace_id,
+            "conversation_id": conversation_id,
+            "name": name,
+            "settings": {},
+            "created_at": now,
+        },
+        ["workspace_id", "conversation_id"],
     )
-    found = (await session.execute(lookup)).first()
-    if found is None:
-        await insert_ignore(
-            session,
-            TeamRow,
-            {
-                "workspace_id": workspace_id,
-                "conversation_id": conversation_id,
-                "name": name,
-                "settings": {},
-                "created_at": now,
-            },
-            ["workspace_id", "conversation_id"],
-        )
-        found = (await session.execute(lookup)).first()
-    assert found is not None
-    team_id, stored_name = found
     if name and stored_name != name:
         await session.execute(update(TeamRow).where(TeamRow.id == team_id).values(name=name))
     return int(team_id)

@@ -18,6 +18,10 @@ def insert_for(session: AsyncSession, model: type[Base]) -> Any:
     return _insert(session.get_bind().dialect.name, model)
 
 
+# The statements are built once and given their values as parameters: building one per call
+# (and its ``excluded`` alias, which copies every column) cost more than running it.
+
+
 @functools.lru_cache(maxsize=256)
 def _ignore_statement(dialect: str, model: type[Base], keys: tuple[str, ...]) -> Any:
     return _insert(dialect, model).on_conflict_do_nothing(index_elements=list(keys))
@@ -41,10 +45,6 @@ def _upsert_statement(
 def _insert(dialect: str, model: type[Base]) -> Any:
     table = cast(Table, model.__table__)
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-# The statements below are built once and given their values as parameters: building one per
-# call (and its ``excluded`` alias, which copies every column) cost more than running it.
 
 
 async def insert_ignore(
