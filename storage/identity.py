@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import Base
 from storage.models import ConversationRefRow, MemberRow, TeamMemberRow, TeamRow, WorkspaceRow
-from storage.upsert import insert_for, insert_ignore, upsert
+from storage.upsert import insert_ignore, upsert, upsert_many
 
 LEAD = "lead"
 MEMBER = "member"
@@ -279,17 +279,13 @@ async def save_direct_conversations(
         for o in opened
         if o.member_id in workspaces
     ]
-    if not rows:
-        return
-    stmt = insert_for(session, ConversationRefRow)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["workspace_id", "conversation_id"],
-        set_={
-            name: stmt.excluded[name]
-            for name in ("kind", "member_id", "platform_data", "updated_at")
-        },
+    await upsert_many(
+        session,
+        ConversationRefRow,
+        rows,
+        ("workspace_id", "conversation_id"),
+        ("kind", "member_id", "platform_data", "updated_at"),
     )
-    await session.execute(stmt, rows)
 
 
 # Team's fields, in order, as columns: reading columns skips building and tracking two ORM

@@ -71,3 +71,18 @@ async def upsert(
     stmt = _upsert_statement(dialect, model, tuple(keys), tuple(update), returning)
     result = await session.execute(stmt, dict(values))
     return result.scalar_one() if returning else None
+
+
+async def upsert_many(
+    session: AsyncSession,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+    update: Sequence[str],
+) -> None:
+    """:func:`upsert` for many rows: one statement, run once per row by the driver."""
+    if not rows:
+        return
+    dialect = session.get_bind().dialect.name
+    stmt = _upsert_statement(dialect, model, tuple(keys), tuple(update), None)
+    await session.execute(stmt, [dict(row) for row in rows])

@@ -110,6 +110,10 @@ class _Cache:
         self._values[key] = (time.monotonic() + self.seconds, loaded)
         return loaded
 
+    def peek(self, key: tuple[str, ...]) -> Any:
+        hit = self._values.get(key)
+        return hit[1] if hit is not None and hit[0] > time.monotonic() else None
+
     def put(self, key: tuple[str, ...], value: Any) -> None:
         self._values[key] = (time.monotonic() + self.seconds, value)
 
@@ -168,6 +172,15 @@ class Directory:
             return str((response.get("channel") or {})["id"])
 
         return await self._dms.get((workspace, user_id), load)
+
+    def known_direct_channel(self, workspace: str, user_id: str) -> str | None:
+        """The bot's DM with a person if this process already knows it, without asking Slack."""
+        known = self._dms.peek((workspace, user_id))
+        return str(known) if known is not None else None
+
+    def learn_direct_channel(self, workspace: str, user_id: str, channel_id: str) -> None:
+        """Remember the DM a post to the person's id landed in (Slack answers with it)."""
+        self._dms.put((workspace, user_id), channel_id)
 
     async def member_ids(self, workspace: str, channel_id: str) -> list[str]:
         ids: list[str] = []

@@ -5,7 +5,7 @@
 - ``update``: ``chat.update`` of a card in place (``message_id`` is the message's ``ts``).
 - ``post_private``: ``chat.postEphemeral``; a reply to a command or a click goes through the
   request's ``response_url`` instead, which works even where plcbot is not a channel member.
-- ``post_direct``: the bot's DM (``conversations.open``).
+- ``post_direct``: the bot's DM, posted to the person's id where the DM is not known yet.
 - ``open_form``: ``views.open`` with the request's ``trigger_id``.
 - ``roster``: ``conversations.members`` and ``users.info``, without bots and deactivated people.
 """
@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import aiohttp
@@ -67,7 +68,9 @@ class SlackMessenger(Messenger):
 
     async def _post_chunks(
         self, workspace: str, channel: str, thread_ts: str | None, rendered: Rendered
-    ) -> str:
+    ) -> tuple[str, str]:
+        """Post every chunk; the conversation they landed in (Slack names it: a post to a
+        person's id lands in the bot's DM with them) and the first chunk's ``ts``."""
         first_ts = ""
         committed = None
         try:
@@ -83,8 +86,9 @@ class SlackMessenger(Messenger):
                     unfurl_links=False,
                     unfurl_media=False,
                 )
-                first_ts = first_ts or str(response.get("ts") or "")
                 if committed is None:
+                    first_ts = str(response.get("ts") or "")
+                    channel = str(response.get("channel") or channel)
                     # Part of the message is out: the rest waits out any rate limit instead of
                     # handing it back, since a retried job would post the first part again.
                     committed = INTERACTIVE.set(True)
@@ -92,7 +96,7 @@ class SlackMessenger(Messenger):
         finally:
             if committed is not None:
                 INTERACTIVE.reset(committed)
-        return first_ts
+        return channel, first_ts
 
     async def _upload(
         self, workspace: str, channel: str, thread_ts: str | None, uploads: Sequence[Upload]
@@ -113,12 +117,15 @@ class SlackMessenger(Messenger):
     async def post(self, conversation: ConversationRef, message: OutMessage) -> SentMessage:
         workspace, channel = conversation.workspace_id, conversation.conversation_id
         rendered = self._render(message)
+        thread = conversation.thread_id
         try:
-            ts = await self._post_chunks(workspace, channel, conversation.thread_id, rendered)
+            landed, ts = await self._post_chunks(workspace, channel, thread, rendered)
         except SlackRefused as exc:
             if exc.code != "not_in_channel" or not await self._join(workspace, channel):
                 raise
-            ts = await self._post_chunks(workspace, channel, conversation.thread_id, rendered)
+            landed, ts = await self._post_chunks(workspace, channel, thread, rendered)
+        if landed != channel:
+            conversation = replace(conversation, conversation_id=landed)
         return SentMessage(conversation, ts)
 
     async def _join(self, workspace: str, channel: str) -> bool:
@@ -182,18 +189,39 @@ class SlackMessenger(Messenger):
     async def post_direct(
         self, member: MemberRef, message: OutMessage, via: ConversationRef | None = None
     ) -> SentMessage:
+        """To the bot's DM with the person. Where plcbot does not know that DM yet, it posts to
+        the person's id, which Slack delivers to the DM and answers with its id. That saves a
+        ``conversations.open`` per person: Slack allows about 50 of those a minute, so a first
+        round of prompts to a 5,000-person district would otherwise take well over an hour. A
+        workspace that refuses the id as a channel gets the DM opened instead."""
         if via is not None and via.platform == PLATFORM:
-            conversation = via
-        else:
-            channel = await self.directory.direct_channel(member.workspace_id, member.user_id)
-            conversation = ConversationRef(
-                PLATFORM,
-                member.workspace_id,
-                channel,
-                ConversationKind.DIRECT,
-                name=member.display_name,
-            )
-        return await self.post(conversation, message)
+            return await self.post(via, message)
+        workspace, user_id = member.workspace_id, member.user_id
+        known = self.directory.known_direct_channel(workspace, user_id)
+        if known is None:
+            try:
+                sent = await self.post(self._direct(member, user_id), message)
+            except SlackRefused as exc:
+                if exc.code != "channel_not_found":
+                    raise
+                log.info("Slack refused a post to a person's id; opening their DM instead")
+            else:
+                landed = sent.conversation.conversation_id
+                if landed != user_id:
+                    self.directory.learn_direct_channel(workspace, user_id, landed)
+                return sent
+        channel = known or await self.directory.direct_channel(workspace, user_id)
+        return await self.post(self._direct(member, channel), message)
+
+    @staticmethod
+    def _direct(member: MemberRef, channel: str) -> ConversationRef:
+        return ConversationRef(
+            PLATFORM,
+            member.workspace_id,
+            channel,
+            ConversationKind.DIRECT,
+            name=member.display_name,
+        )
 
     # -- answering a request ---------------------------------------------------------------
 

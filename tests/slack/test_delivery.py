@@ -169,7 +169,7 @@ async def test_private_messages_fall_back_to_a_dm(slack: SlackWorkspace) -> None
     private = ConversationRef("slack", "T0PLC", "G0PRIV", ConversationKind.CHANNEL)
     await messenger.post_private(private, maria, say("Also for you"))
     dm = slack.fake.calls_to("chat.postMessage")[-1]
-    assert dm["channel"] == "D" + MARIA and "Also for you" in texts(dm)
+    assert dm.landed == "D" + MARIA and "Also for you" in texts(dm)
 
 
 async def test_a_scheduled_send_to_a_held_channel_is_handed_back_too(

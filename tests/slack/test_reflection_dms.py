@@ -1,8 +1,11 @@
-"""Prompts to people who never wrote to plcbot: the DM opened for one round serves the next.
+"""Prompts to people who never wrote to plcbot: no ``conversations.open``, and the DM found
+for one round serves the next.
 
 Slack allows ``conversations.open`` about 50 times a minute, so a district-wide round that
-opened every DM again each week would crawl; the channel plcbot opened is stored with the
-member, so the next round (in another process, after a restart) posts straight to it.
+opened every DM would crawl. plcbot posts to the person's id instead, which Slack delivers
+to the bot's DM and answers with that DM's id; the id is stored with the member, so the next
+round (in another process, after a restart) posts straight to it. A workspace that refuses a
+person's id as a channel gets the DM opened, once.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from datetime import timedelta
 
 from bot.clock import FakeClock
 from bot.messages import say
+from bot.outbox import member_ref
 from storage import identity
 from tests.slack.workspace import JO, MARIA, SAM, SlackWorkspace, running_slack
 from tests.support.fake_slack import FakeSlack
@@ -26,10 +30,18 @@ async def a_round(slack: SlackWorkspace, clock: FakeClock) -> None:
 
 
 def prompted(fake: FakeSlack) -> list[str]:
+    """Where the DMs landed (the fake answers a post to a person's id with their DM)."""
+    return sorted(
+        str(c.landed) for c in fake.calls_to("chat.postMessage") if str(c.landed).startswith("D")
+    )
+
+
+def addressed(fake: FakeSlack) -> list[str]:
+    """What plcbot put in each DM's ``channel``."""
     return sorted(
         str(c.args["channel"])
         for c in fake.calls_to("chat.postMessage")
-        if str(c.args["channel"]).startswith("D")
+        if str(c.landed).startswith("D")
     )
 
 
@@ -42,10 +54,10 @@ async def test_a_dm_opened_for_one_round_is_reused_by_the_next_after_a_restart(
         await slack.settled()
         fake.calls.clear()
         await a_round(slack, clock)
-    opened = sorted(str(c.args["users"]) for c in fake.calls_to("conversations.open"))
-    assert opened == sorted([MARIA, SAM, JO])
+    assert fake.calls_to("conversations.open") == []
+    assert addressed(fake) == sorted([MARIA, SAM, JO])
     first = prompted(fake)
-    assert len(first) == 3
+    assert first == sorted("D" + u for u in (MARIA, SAM, JO))
 
     clock.advance(timedelta(days=7))
     fake.calls.clear()
@@ -53,9 +65,10 @@ async def test_a_dm_opened_for_one_round_is_reused_by_the_next_after_a_restart(
         await a_round(slack, clock)
     assert fake.calls_to("conversations.open") == []
     assert prompted(fake) == first
+    assert addressed(fake) == first  # straight to the stored DMs
 
 
-async def test_a_reminder_to_someone_who_never_wrote_opens_their_dm_once(
+async def test_a_message_to_someone_who_never_wrote_finds_their_dm_once(
     sqlite_url: str, clock: FakeClock, fake: FakeSlack
 ) -> None:
     async with running_slack(sqlite_url, clock, fake) as slack:
@@ -69,5 +82,28 @@ async def test_a_reminder_to_someone_who_never_wrote_opens_their_dm_once(
         await slack.bot.core.outbox.to_member(sam, say("Your commitment is due tomorrow."))
     async with running_slack(sqlite_url, clock, fake) as slack:
         await slack.bot.core.outbox.to_member(sam, say("How did it go?"))
+    assert fake.calls_to("conversations.open") == []
+    assert prompted(fake) == ["D" + SAM, "D" + SAM]
+    assert addressed(fake) == ["D" + SAM, SAM]  # his id first; after the restart, his DM
+
+
+async def test_a_workspace_refusing_a_persons_id_as_channel_gets_the_dm_opened_once(
+    sqlite_url: str, clock: FakeClock, fake: FakeSlack
+) -> None:
+    fake.user_ids_post_to_dms = False
+    async with running_slack(sqlite_url, clock, fake) as slack:
+        await slack.command("/team", "sync")
+        await slack.settled()
+        async with slack.bot.db.read() as session:
+            workspace = await identity.find_workspace(session, "slack", fake.team_id)
+            assert workspace is not None
+            sam = await identity.find_member(session, workspace, SAM)
+        assert sam is not None
+        fake.calls.clear()
+        messenger = slack.adapter.messenger
+        for text in ("Your commitment is due tomorrow.", "How did it go?"):
+            await messenger.post_direct(member_ref(sam), say(text))
     assert [c.args["users"] for c in fake.calls_to("conversations.open")] == [SAM]
+    channels = [c.args["channel"] for c in fake.calls_to("chat.postMessage")]
+    assert channels == [SAM, "D" + SAM, "D" + SAM]  # refused, then the opened DM twice
     assert prompted(fake) == ["D" + SAM, "D" + SAM]

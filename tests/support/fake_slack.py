@@ -38,8 +38,15 @@ class Call:
     token: str | None = None
     at: float = field(default_factory=time.monotonic)
 
+    answer: dict[str, Any] | None = None  # what the fake answered (set once it has)
+
     def __getitem__(self, key: str) -> Any:
         return self.args[key]
+
+    @property
+    def landed(self) -> str | None:
+        """The conversation a post landed in: a person's id lands in the bot's DM with them."""
+        return str((self.answer or {}).get("channel") or "") or None
 
     def get(self, key: str, default: Any = None) -> Any:
         return self.args.get(key, default)
@@ -128,6 +135,8 @@ class FakeSlack:
         self.bot_user_id = bot_user_id
         self.tokens = {bot_token}
         self.record = record  # False keeps only counts (long benchmark runs)
+        # False: a person's id as a chat.postMessage channel is channel_not_found
+        self.user_ids_post_to_dms = True
         self.calls: list[Call] = []
         self.counts: Counter[str] = Counter()
         self.users: dict[str, dict[str, Any]] = {}
@@ -290,7 +299,8 @@ class FakeSlack:
         args = await self._args(request)
         auth = request.headers.get("Authorization", "")
         token = auth.removeprefix("Bearer ").strip() or args.pop("token", None)
-        await self._record(Call(method, args, token))
+        call = Call(method, args, token)
+        await self._record(call)
         if self._limits.get(method):
             retry_after = self._limits[method].pop(0)
             return web.json_response(
@@ -318,6 +328,7 @@ class FakeSlack:
             body = {"ok": False, "error": "invalid_blocks", "detail": str(exc)}
         except KeyError as exc:
             body = {"ok": False, "error": "invalid_arguments", "detail": f"missing {exc}"}
+        call.answer = body
         return web.json_response(body)
 
     def _next_ts(self) -> str:
@@ -344,6 +355,8 @@ class FakeSlack:
 
     def _m_chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
         channel = args["channel"]
+        if channel in self.users and self.user_ids_post_to_dms:
+            channel = "D" + channel  # as Slack does: the bot's DM with them, named in the answer
         if not self._channel_ok(channel):
             return {"ok": False, "error": "channel_not_found"}
         info = self.channels.get(channel)
