@@ -4,14 +4,22 @@ SQLite needs care to behave under concurrent writers: WAL lets readers run besid
 busy timeout makes a second writer wait instead of failing, and write transactions start with
 ``BEGIN IMMEDIATE`` so two transactions never both read and then both try to upgrade to a write
 lock (which fails at once with "database is locked"). Reads keep a plain deferred ``BEGIN``.
+
+Within one process, write transactions on SQLite also take turns on an asyncio lock before they
+begin. SQLite allows one writer at a time anyway, but a writer that finds the file locked waits
+in SQLite's busy handler, which sleeps and polls (1, 2, 5, 10 ... 100 ms): under a burst of
+small writes (a flood of Slack commands, each claiming its delivery) those sleeps, not the
+writes, set the pace and the slowest answers. The busy timeout still covers other processes
+(``plcbot`` commands beside ``plcbot serve``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
@@ -203,8 +211,10 @@ class Database:
                 engine_url, kwargs["connect_args"] = _asyncpg_options(engine_url)
             kwargs.update(pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(engine_url, **kwargs)
+        self._writer: AbstractAsyncContextManager[Any] = nullcontext()
         if self.dialect == "sqlite":
             self._configure_sqlite()
+            self._writer = asyncio.Lock()  # see the module's docstring
         self._write = async_sessionmaker(
             self.engine.execution_options(**{_MODE: "write"}), expire_on_commit=False
         )
@@ -246,11 +256,12 @@ class Database:
         Callbacks added with :func:`after_commit` run once the commit has succeeded, so work
         that must not happen for a rolled-back change (waking the scheduler) waits for it.
         """
-        async with self._write() as session:
+        async with self._writer, self._write() as session:
             async with session.begin():
                 yield session
-            for callback in session.info.pop(_AFTER_COMMIT, []):
-                callback()
+            callbacks = session.info.pop(_AFTER_COMMIT, [])
+        for callback in callbacks:
+            callback()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

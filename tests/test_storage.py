@@ -95,6 +95,52 @@ async def test_concurrent_writers_on_sqlite_wait_instead_of_failing(sqlite_url: 
         await db.close()
 
 
+async def test_sqlite_writers_in_one_process_take_turns_before_they_begin(
+    sqlite_url: str,
+) -> None:
+    """A second writer waits on the process's own lock, not in SQLite's sleeping busy handler:
+    it has not begun while the first is open, and begins once the first commits."""
+    db = Database(sqlite_url)
+    try:
+        await migrate.upgrade(db)
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        first_open, release = asyncio.Event(), asyncio.Event()
+        began: list[str] = []
+
+        async def write(name: str, hold: bool) -> None:
+            async with db.write() as s:
+                began.append(name)
+                await s.execute(select(JobRow.id))  # BEGIN IMMEDIATE has run
+                s.add(
+                    JobRow(
+                        kind="k",
+                        key=name,
+                        due_at=now,
+                        payload={},
+                        state="pending",
+                        attempts=0,
+                        created_at=now,
+                    )
+                )
+                if hold:
+                    first_open.set()
+                    await release.wait()
+
+        first = asyncio.create_task(write("first", hold=True))
+        await first_open.wait()
+        second = asyncio.create_task(write("second", hold=False))
+        for _ in range(50):  # plenty of turns for the second to begin if nothing stops it
+            await asyncio.sleep(0)
+        assert began == ["first"]
+        release.set()
+        await asyncio.gather(first, second)
+        assert began == ["first", "second"]
+        async with db.read() as s:
+            assert sorted((await s.scalars(select(JobRow.key))).all()) == ["first", "second"]
+    finally:
+        await db.close()
+
+
 @pytest.mark.parametrize(
     ("url", "expected"),
     [
