@@ -25,6 +25,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.directory import Directory
 from adapters.slack.forms import FormTooLarge, Origin, modal_for
+from adapters.slack.joining import ChannelNotes
 from adapters.slack.render import Rendered, Upload, render_message
 from adapters.slack.translate import PLATFORM
 from adapters.slack.webapi import INTERACTIVE, SlackApi, SlackRefused, header
@@ -60,6 +61,7 @@ class SlackMessenger(Messenger):
         self.directory = directory
         self.clock = clock
         self.session: aiohttp.ClientSession | None = None  # the adapter's, once started
+        self.notes = ChannelNotes(api.pacer, api.sleep)
 
     def _render(self, message: OutMessage, *, uploads: bool = True) -> Rendered:
         return render_message(message, now=self.clock.now(), with_uploads=uploads)
@@ -237,20 +239,25 @@ class SlackMessenger(Messenger):
         ):
             return
         if not private:
-            try:
-                await self.post(event.conversation, message)
-                return
-            except SlackRefused as exc:
-                if not isinstance(response_url, str) or exc.code not in (
-                    "channel_not_found",
-                    "not_in_channel",
-                ):
-                    raise
-                # A channel plcbot cannot post in (a private one, a DM between two people):
-                # the command's response_url can still answer there, visibly.
-                if await self._respond(event, response_url, message, visible=True):
-                    return
-                raise
+
+            async def post_or_respond(conversation: ConversationRef, note: OutMessage) -> None:
+                try:
+                    await self.post(conversation, note)
+                except SlackRefused as exc:
+                    if not isinstance(response_url, str) or exc.code not in (
+                        "channel_not_found",
+                        "not_in_channel",
+                    ):
+                        raise
+                    # A channel plcbot cannot post in (a private one, a DM between two
+                    # people): the command's response_url can still answer there, visibly.
+                    if not await self._respond(event, response_url, note, visible=True):
+                        raise
+
+            # Nobody updates a reply later, so a plain one may join others waiting for the
+            # channel's pace (adapters/slack/joining.py).
+            await self.notes.send(event.conversation, message, post_or_respond)
+            return
         await super().reply(event, message, private=private)
 
     async def _respond(

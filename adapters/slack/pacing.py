@@ -69,6 +69,16 @@ class ChannelPacer:
         wait_for_token = -bucket.tokens / self.rate if bucket.tokens < 0 else 0.0
         return max(wait_for_token, bucket.blocked_until - now, 0.0)
 
+    def free_in(self, key: str) -> float:
+        """How long until a send to ``key`` could go, without reserving the slot."""
+        now = self._monotonic()
+        bucket = self._buckets.get(key)
+        if bucket is None:
+            return 0.0
+        tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+        wait_for_token = (1.0 - tokens) / self.rate if tokens < 1.0 else 0.0
+        return max(wait_for_token, bucket.blocked_until - now, 0.0)
+
     def refund(self, key: str) -> None:
         """Give back a slot reserved by :meth:`delay_for` that will not be used after all."""
         bucket = self._buckets.get(key)

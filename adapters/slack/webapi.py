@@ -128,7 +128,7 @@ class SlackApi:
         self.client = client
         self.tokens = tokens
         self.pacer = pacer
-        self._sleep = sleep
+        self.sleep = sleep  # waits for pacing and Retry-After (the adapter lends the worker)
         self.job_wait = job_wait
         self.interactive_wait = interactive_wait
 
@@ -168,7 +168,7 @@ class SlackApi:
                 log.info("Slack rate-limited %s; retrying in %gs", method, seconds)
                 waited += seconds
                 if pace is None:  # paced calls wait in the pacer, which now holds the channel
-                    await self._sleep(seconds)
+                    await self.sleep(seconds)
 
     async def _pace(self, channel: str, method: str) -> None:
         delay = self.pacer.delay_for(channel)
@@ -177,7 +177,7 @@ class SlackApi:
         if delay > self.job_wait and not INTERACTIVE.get():
             self.pacer.refund(channel)
             raise RateLimited(delay, f"{method} to {channel} must wait {delay:.0f}s for Slack")
-        await self._sleep(delay)
+        await self.sleep(delay)
 
     def _classify(self, exc: SlackApiError, workspace_id: str, method: str) -> Exception:
         code = error_code(exc)
