@@ -28,6 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlencode
@@ -93,6 +94,7 @@ class Load:
         self.channels = channels
         self.ids = itertools.count()
         self.seen: set[tuple[str, int]] = set()  # (user, channel) pairs sent so far
+        self.turns: Counter[int] = Counter()
 
     @property
     def coverage(self) -> float:
@@ -103,7 +105,9 @@ class Load:
     def request(self, client: int) -> tuple[str, dict[str, str]]:
         n = next(self.ids)
         command, text = next(self.commands)
-        user = USERS[n % len(USERS)]
+        # each client (and so each channel) goes through everyone in turn
+        user = USERS[(self.turns[client] + client) % len(USERS)]
+        self.turns[client] += 1
         self.seen.add((user, client % self.channels))
         body = urlencode(
             {

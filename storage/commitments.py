@@ -35,7 +35,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from storage.base import Base, JSONType, UTCDateTime
 from storage.models import MemberRow, TeamRow
-from storage.upsert import insert_for
+from storage.upsert import built_once, insert_of
 
 SHARED = "shared"
 PRIVATE = "private"
@@ -224,13 +224,18 @@ class Draft:
 # -- writing ----------------------------------------------------------------------------------
 
 
-async def next_number(session: AsyncSession, team_id: int) -> int:
-    stmt = insert_for(session, CommitmentCounterRow).values(team_id=team_id, last_number=1)
-    stmt = stmt.on_conflict_do_update(
+def _next_number_statement(dialect: str) -> Any:
+    stmt = insert_of(dialect, CommitmentCounterRow)
+    return stmt.on_conflict_do_update(
         index_elements=["team_id"],
         set_={"last_number": CommitmentCounterRow.last_number + 1},
     ).returning(CommitmentCounterRow.last_number)
-    number: int = (await session.execute(stmt)).scalar_one()
+
+
+async def next_number(session: AsyncSession, team_id: int) -> int:
+    stmt = built_once(session, _next_number_statement)
+    result = await session.execute(stmt, {"team_id": team_id, "last_number": 1})
+    number: int = result.scalar_one()
     return number
 
 

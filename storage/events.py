@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import ProcessedEventRow
-from storage.upsert import insert_for
+from storage.upsert import built_once, insert_of
 
 
 async def claim_event(session: AsyncSession, platform: str, event_id: str, now: datetime) -> bool:
@@ -35,13 +36,16 @@ async def claim_events(
     ]
     if not rows:
         return set()
-    stmt = (
-        insert_for(session, ProcessedEventRow)
+    result = await session.execute(built_once(session, _claim_statement), rows)
+    return {(platform, event_id) for platform, event_id in result}
+
+
+def _claim_statement(dialect: str) -> Any:
+    return (
+        insert_of(dialect, ProcessedEventRow)
         .on_conflict_do_nothing(index_elements=["platform", "event_id"])
         .returning(ProcessedEventRow.platform, ProcessedEventRow.event_id)
     )
-    result = await session.execute(stmt, rows)
-    return {(platform, event_id) for platform, event_id in result}
 
 
 async def release_event(session: AsyncSession, platform: str, event_id: str) -> None:

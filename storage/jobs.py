@@ -12,11 +12,11 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import JobRow
-from storage.upsert import insert_for
+from storage.upsert import built_once, insert_for, insert_of
 
 PENDING = "pending"
 RUNNING = "running"
@@ -78,27 +78,32 @@ async def schedule(
         "attempts": 0,
         "created_at": now,
     }
-    stmt = insert_for(session, JobRow).values(**values)
-    if replace:
-        stmt = stmt.on_conflict_do_update(
-            index_elements=["key"],
-            set_={
-                "kind": stmt.excluded.kind,
-                "due_at": stmt.excluded.due_at,
-                "not_after": stmt.excluded.not_after,
-                "payload": stmt.excluded.payload,
-                "state": PENDING,
-                "attempts": 0,
-                "lease_owner": None,
-                "lease_until": None,
-                "last_error": None,
-                "finished_at": None,
-            },
-            where=JobRow.state != RUNNING,
-        )
-    else:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
-    await session.execute(stmt)
+    build = _schedule_replacing if replace else _schedule_once
+    await session.execute(built_once(session, build), values)
+
+
+def _schedule_replacing(dialect: str) -> Any:
+    stmt = insert_of(dialect, JobRow)
+    return stmt.on_conflict_do_update(
+        index_elements=["key"],
+        set_={
+            "kind": stmt.excluded.kind,
+            "due_at": stmt.excluded.due_at,
+            "not_after": stmt.excluded.not_after,
+            "payload": stmt.excluded.payload,
+            "state": PENDING,
+            "attempts": 0,
+            "lease_owner": None,
+            "lease_until": None,
+            "last_error": None,
+            "finished_at": None,
+        },
+        where=JobRow.state != RUNNING,
+    )
+
+
+def _schedule_once(dialect: str) -> Any:
+    return insert_of(dialect, JobRow).on_conflict_do_nothing(index_elements=["key"])
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,12 +146,15 @@ async def schedule_many(
     return len(result.all())
 
 
+_CANCEL = (
+    update(JobRow)
+    .where(JobRow.key == bindparam("job_key"), JobRow.state == PENDING)
+    .values(state=CANCELLED, finished_at=bindparam("cancelled_at"))
+)
+
+
 async def cancel(session: AsyncSession, key: str, now: datetime) -> None:
-    await session.execute(
-        update(JobRow)
-        .where(JobRow.key == key, JobRow.state == PENDING)
-        .values(state=CANCELLED, finished_at=now)
-    )
+    await session.execute(_CANCEL, {"job_key": key, "cancelled_at": now})
 
 
 async def cancel_prefix(session: AsyncSession, prefix: str, now: datetime) -> int:

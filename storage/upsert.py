@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table
@@ -45,6 +45,21 @@ def _upsert_statement(
 def _insert(dialect: str, model: type[Base]) -> Any:
     table = cast(Table, model.__table__)
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
+
+
+insert_of = _insert  # for builders given to :func:`built_once`
+
+
+@functools.lru_cache(maxsize=256)
+def _built(dialect: str, build: Callable[[str], Any]) -> Any:
+    return build(dialect)
+
+
+def built_once(session: AsyncSession, build: Callable[[str], Any]) -> Any:
+    """``build(dialect)``, made once per kind of database and kept (see above): for a hot
+    statement that takes all its values as parameters. ``build`` must be a module-level
+    function, so that the cache stays small."""
+    return _built(session.get_bind().dialect.name, build)
 
 
 async def insert_ignore(
