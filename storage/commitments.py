@@ -22,6 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    bindparam,
     exists,
     func,
     or_,
@@ -351,34 +352,43 @@ def outcome_visible_to(viewer_id: int) -> ColumnElement[bool]:
 _COLUMNS = CommitmentRow.__table__.c
 
 
+# Plain columns, not ORM objects: summaries read hundreds of rows and never change them. The
+# statements are built once (building one cost more than running it, as a commitment is read
+# back after each change); their values come as parameters.
+_SELECT = select(
+    *_COLUMNS,
+    MemberRow.display_name.label("owner_name"),
+    MemberRow.user_id.label("owner_user_id"),
+).join(MemberRow, MemberRow.id == CommitmentRow.owner_id)
+_BY_ID = _SELECT.where(CommitmentRow.id == bindparam("commitment_id"))
+_PEERS = (
+    select(
+        CommitmentPeerRow.commitment_id,
+        CommitmentPeerRow.member_id,
+        MemberRow.user_id,
+        MemberRow.display_name,
+        CommitmentPeerRow.asked_at,
+        CommitmentPeerRow.replied_at,
+    )
+    .join(MemberRow, MemberRow.id == CommitmentPeerRow.member_id)
+    .where(CommitmentPeerRow.commitment_id.in_(bindparam("commitment_ids", expanding=True)))
+    .order_by(MemberRow.display_name, MemberRow.id)
+)
+
+
 def _select() -> Any:
-    """Plain columns, not ORM objects: summaries read hundreds of rows and never change them."""
-    return select(
-        *_COLUMNS,
-        MemberRow.display_name.label("owner_name"),
-        MemberRow.user_id.label("owner_user_id"),
-    ).join(MemberRow, MemberRow.id == CommitmentRow.owner_id)
+    return _SELECT
 
 
-async def _load(session: AsyncSession, stmt: Any) -> list[Commitment]:
-    rows = (await session.execute(stmt)).mappings().all()
+async def _load(
+    session: AsyncSession, stmt: Any, params: Mapping[str, Any] | None = None
+) -> list[Commitment]:
+    rows = (await session.execute(stmt, params)).mappings().all()
     if not rows:
         return []
     ids = [row["id"] for row in rows]
     peers: dict[int, list[Peer]] = {}
-    found = await session.execute(
-        select(
-            CommitmentPeerRow.commitment_id,
-            CommitmentPeerRow.member_id,
-            MemberRow.user_id,
-            MemberRow.display_name,
-            CommitmentPeerRow.asked_at,
-            CommitmentPeerRow.replied_at,
-        )
-        .join(MemberRow, MemberRow.id == CommitmentPeerRow.member_id)
-        .where(CommitmentPeerRow.commitment_id.in_(ids))
-        .order_by(MemberRow.display_name, MemberRow.id)
-    )
+    found = await session.execute(_PEERS, {"commitment_ids": ids})
     for commitment_id, member_id, user_id, name, asked_at, replied_at in found.all():
         peers.setdefault(commitment_id, []).append(
             Peer(member_id, user_id, name, asked_at, replied_at)
@@ -410,7 +420,7 @@ def _commitment(row: RowMapping, peers: Iterable[Peer]) -> Commitment:
 
 
 async def get(session: AsyncSession, commitment_id: int) -> Commitment | None:
-    found = await _load(session, _select().where(CommitmentRow.id == commitment_id))
+    found = await _load(session, _BY_ID, {"commitment_id": commitment_id})
     return found[0] if found else None
 
 

@@ -83,8 +83,13 @@ class FollowUp:
         zone = self.core.zone_for(owner, team)
         return await self.timing.soon(team.id, zone, self.core.clock.now())
 
-    async def apply(self, session: AsyncSession, c: Commitment, nudges: Nudges) -> None:
-        """(Re)schedule the owner's nudges for an open commitment; cancel them otherwise."""
+    async def apply(
+        self, session: AsyncSession, c: Commitment, nudges: Nudges, *, fresh: bool = False
+    ) -> None:
+        """(Re)schedule the owner's nudges for an open commitment; cancel them otherwise.
+
+        ``fresh``: the commitment was made in this transaction, so it has no nudges to cancel
+        (each statement saved counts: SQLite takes one writer at a time)."""
         scheduler = self.core.scheduler
         payload = {"id": c.id, "due": c.due_on.isoformat()}
         wanted = {
@@ -107,7 +112,7 @@ class FollowUp:
                     payload=payload,
                     not_after=not_after,
                 )
-            else:
+            elif not fresh:
                 await scheduler.cancel_in(session, key(c.id, kind))
 
     async def stop_chasing(self, session: AsyncSession, c: Commitment) -> None:

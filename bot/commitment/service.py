@@ -101,7 +101,7 @@ class CommitmentService:
             if draft_id is not None:
                 await repo.decide_draft(session, draft_id, CONFIRMED, now, commitment_id)
             c = await self._reload(session, commitment_id)
-            await self.followup.apply(session, c, nudges)
+            await self.followup.apply(session, c, nudges, fresh=True)
         return c
 
     async def announce(self, c: Commitment, team: Team, *, in_channel_reply: bool) -> None:

@@ -92,14 +92,12 @@ async def test_cards_and_full_batches_are_not_joined(notes: ChannelNotes, slot: 
     titled = say("Summary", title="Tuning protocol")
     await notes.send(MEETING, card, post)  # has buttons: posted on its own
     await notes.send(MEETING, titled, post)  # has a title: posted on its own
-    for n in range(2, MAX_JOINED + 3):
-        asyncio.create_task(notes.send(MEETING, note(n), post))
+    more = [
+        asyncio.create_task(notes.send(MEETING, note(n), post)) for n in range(2, MAX_JOINED + 3)
+    ]
     await asyncio.sleep(0)
     slot.open.set()
-    await waiting
-    await asyncio.sleep(0)
-    for _ in range(5):
-        await asyncio.sleep(0)
+    await asyncio.gather(waiting, *more)
     assert posted[1:3] == [card, titled]
     first_batch = posted[3]
     assert sum(isinstance(b, Section) for b in first_batch.blocks) == MAX_JOINED
