@@ -16,6 +16,7 @@ from bot.clock import FakeClock
 from bot.messages import say
 from bot.outbox import member_ref
 from storage import identity
+from storage.identity import Member
 from tests.slack.workspace import JO, MARIA, SAM, SlackWorkspace, running_slack
 from tests.support.fake_slack import FakeSlack
 
@@ -34,6 +35,18 @@ def prompted(fake: FakeSlack) -> list[str]:
     return sorted(
         str(c.landed) for c in fake.calls_to("chat.postMessage") if str(c.landed).startswith("D")
     )
+
+
+async def synced_member(slack: SlackWorkspace, user_id: str) -> Member:
+    """The member ``/team sync`` stored for a person of the channel."""
+    await slack.command("/team", "sync")
+    await slack.settled()
+    async with slack.bot.db.read() as session:
+        workspace = await identity.find_workspace(session, "slack", slack.fake.team_id)
+        assert workspace is not None
+        member = await identity.find_member(session, workspace, user_id)
+    assert member is not None
+    return member
 
 
 def addressed(fake: FakeSlack) -> list[str]:
@@ -72,13 +85,7 @@ async def test_a_message_to_someone_who_never_wrote_finds_their_dm_once(
     sqlite_url: str, clock: FakeClock, fake: FakeSlack
 ) -> None:
     async with running_slack(sqlite_url, clock, fake) as slack:
-        await slack.command("/team", "sync")
-        await slack.settled()
-        async with slack.bot.db.read() as session:
-            workspace = await identity.find_workspace(session, "slack", fake.team_id)
-            assert workspace is not None
-            sam = await identity.find_member(session, workspace, SAM)
-        assert sam is not None
+        sam = await synced_member(slack, SAM)
         await slack.bot.core.outbox.to_member(sam, say("Your commitment is due tomorrow."))
     async with running_slack(sqlite_url, clock, fake) as slack:
         await slack.bot.core.outbox.to_member(sam, say("How did it go?"))
@@ -92,13 +99,7 @@ async def test_a_workspace_refusing_a_persons_id_as_channel_gets_the_dm_opened_o
 ) -> None:
     fake.user_ids_post_to_dms = False
     async with running_slack(sqlite_url, clock, fake) as slack:
-        await slack.command("/team", "sync")
-        await slack.settled()
-        async with slack.bot.db.read() as session:
-            workspace = await identity.find_workspace(session, "slack", fake.team_id)
-            assert workspace is not None
-            sam = await identity.find_member(session, workspace, SAM)
-        assert sam is not None
+        sam = await synced_member(slack, SAM)
         fake.calls.clear()
         messenger = slack.adapter.messenger
         for text in ("Your commitment is due tomorrow.", "How did it go?"):
