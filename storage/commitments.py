@@ -376,10 +376,6 @@ _PEERS = (
 )
 
 
-def _select() -> Any:
-    return _SELECT
-
-
 async def _load(
     session: AsyncSession, stmt: Any, params: Mapping[str, Any] | None = None
 ) -> list[Commitment]:
@@ -431,7 +427,7 @@ async def by_number(
         return []
     return await _load(
         session,
-        _select().where(CommitmentRow.team_id.in_(list(team_ids)), CommitmentRow.number == number),
+        _SELECT.where(CommitmentRow.team_id.in_(list(team_ids)), CommitmentRow.number == number),
     )
 
 
@@ -443,7 +439,7 @@ async def owned_by(
     updated_since: datetime | None = None,
     limit: int = 100,
 ) -> list[Commitment]:
-    stmt = _select().where(
+    stmt = _SELECT.where(
         CommitmentRow.owner_id == owner_id, CommitmentRow.status.in_(list(statuses))
     )
     if updated_since is not None:
@@ -464,7 +460,7 @@ async def for_team(
     limit: int | None = None,
 ) -> list[Commitment]:
     """A team's commitments (visible to ``viewer_id`` if given): active ones and/or due lately."""
-    stmt = _select().where(CommitmentRow.team_id == team_id)
+    stmt = _SELECT.where(CommitmentRow.team_id == team_id)
     if viewer_id is not None:
         stmt = stmt.where(visible_to(viewer_id))
     wanted: list[ColumnElement[bool]] = []
@@ -495,7 +491,7 @@ async def search(
     """Commitments mentioning every word (in what, how they'd know, or an outcome they may see)."""
     if not team_ids or not words:
         return []
-    stmt = _select().where(CommitmentRow.team_id.in_(list(team_ids)), visible_to(viewer_id))
+    stmt = _SELECT.where(CommitmentRow.team_id.in_(list(team_ids)), visible_to(viewer_id))
     for word in words:
         pattern = _like(word)
         stmt = stmt.where(
@@ -529,7 +525,7 @@ async def awaiting_check_in(session: AsyncSession, member_id: int) -> list[Commi
         )
         .scalar_subquery()
     )
-    stmt = _select().where(CommitmentRow.id.in_(asked)).order_by(CommitmentRow.due_on)
+    stmt = _SELECT.where(CommitmentRow.id.in_(asked)).order_by(CommitmentRow.due_on)
     return await _load(session, stmt.limit(50))
 
 

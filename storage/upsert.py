@@ -15,7 +15,7 @@ from storage.base import Base
 
 def insert_for(session: AsyncSession, model: type[Base]) -> Any:
     """The dialect's own ``insert`` (which has ``on_conflict_do_*``) for this session's database."""
-    return _insert(session.get_bind().dialect.name, model)
+    return insert_of(session.get_bind().dialect.name, model)
 
 
 # The statements are built once and given their values as parameters: building one per call
@@ -24,7 +24,7 @@ def insert_for(session: AsyncSession, model: type[Base]) -> Any:
 
 @functools.lru_cache(maxsize=256)
 def _ignore_statement(dialect: str, model: type[Base], keys: tuple[str, ...]) -> Any:
-    return _insert(dialect, model).on_conflict_do_nothing(index_elements=list(keys))
+    return insert_of(dialect, model).on_conflict_do_nothing(index_elements=list(keys))
 
 
 @functools.lru_cache(maxsize=256)
@@ -35,19 +35,17 @@ def _upsert_statement(
     update: tuple[str, ...],
     returning: str | None,
 ) -> Any:
-    stmt = _insert(dialect, model)
+    stmt = insert_of(dialect, model)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
     )
     return stmt.returning(stmt.table.c[returning]) if returning else stmt
 
 
-def _insert(dialect: str, model: type[Base]) -> Any:
+def insert_of(dialect: str, model: type[Base]) -> Any:
+    """The dialect's own ``insert`` for ``model`` (for builders given to :func:`built_once`)."""
     table = cast(Table, model.__table__)
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(table)
-
-
-insert_of = _insert  # for builders given to :func:`built_once`
 
 
 @functools.lru_cache(maxsize=256)

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
 
 from adapters.slack.pacing import ChannelPacer
 from bot.events import ConversationRef
@@ -50,16 +49,12 @@ def joined(messages: Sequence[OutMessage]) -> OutMessage:
     return OutMessage(blocks=tuple(blocks))
 
 
-@dataclass
-class _Waiting:
-    notes: list[OutMessage] = field(default_factory=list)
-
-
 class ChannelNotes:
     def __init__(self, pacer: ChannelPacer, sleep: Callable[[float], Awaitable[None]]) -> None:
         self.pacer = pacer
         self._sleep = sleep
-        self._waiting: dict[tuple[str, str, str, str | None], _Waiting] = {}
+        # per channel and thread: the notes the waiting one will post
+        self._waiting: dict[tuple[str, str, str, str | None], list[OutMessage]] = {}
 
     async def send(self, conversation: ConversationRef, message: OutMessage, post: Post) -> None:
         """``post`` ``message``, or hand it to the note already waiting for this channel."""
@@ -68,24 +63,22 @@ class ChannelNotes:
             await post(conversation, message)
             return
         waiting = self._waiting.get(key)
-        if waiting is not None and len(waiting.notes) < MAX_JOINED:
-            waiting.notes.append(message)
+        if waiting is not None and len(waiting) < MAX_JOINED:
+            waiting.append(message)
             return
         delay = self.pacer.free_in(conversation.conversation_id)
         if delay <= 0:
             await post(conversation, message)
             return
-        waiting = self._waiting[key] = _Waiting([message])
+        waiting = self._waiting[key] = [message]
         try:
             await self._sleep(delay)
         finally:
             if self._waiting.get(key) is waiting:
                 del self._waiting[key]
         try:
-            await post(conversation, joined(waiting.notes))
+            await post(conversation, joined(waiting))
         except Exception:
-            if len(waiting.notes) > 1:
-                log.warning(
-                    "a message joining %d channel notes was not delivered", len(waiting.notes)
-                )
+            if len(waiting) > 1:
+                log.warning("a message joining %d channel notes was not delivered", len(waiting))
             raise

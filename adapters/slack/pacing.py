@@ -51,14 +51,21 @@ class ChannelPacer:
                 self._forget_idle(now)
             bucket = self._buckets[key] = _Bucket(tokens=float(self.burst), updated=now)
         else:
-            bucket.tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
+            bucket.tokens = self._refilled(bucket, now)
             bucket.updated = now
         return bucket
 
+    def _refilled(self, bucket: _Bucket, now: float) -> float:
+        return min(float(self.burst), bucket.tokens + (now - bucket.updated) * self.rate)
+
+    def _wait(self, bucket: _Bucket, tokens_left: float, now: float) -> float:
+        """Until the token a send takes (leaving ``tokens_left``) exists and the channel is open."""
+        wait_for_token = -tokens_left / self.rate if tokens_left < 0 else 0.0
+        return max(wait_for_token, bucket.blocked_until - now, 0.0)
+
     def _forget_idle(self, now: float) -> None:
         for key, bucket in list(self._buckets.items()):
-            refilled = bucket.tokens + (now - bucket.updated) * self.rate
-            if refilled >= self.burst and bucket.blocked_until <= now:
+            if self._refilled(bucket, now) >= self.burst and bucket.blocked_until <= now:
                 del self._buckets[key]
 
     def delay_for(self, key: str) -> float:
@@ -66,8 +73,7 @@ class ChannelPacer:
         now = self._monotonic()
         bucket = self._bucket(key, now)
         bucket.tokens -= 1.0
-        wait_for_token = -bucket.tokens / self.rate if bucket.tokens < 0 else 0.0
-        return max(wait_for_token, bucket.blocked_until - now, 0.0)
+        return self._wait(bucket, bucket.tokens, now)
 
     def free_in(self, key: str) -> float:
         """How long until a send to ``key`` could go, without reserving the slot."""
@@ -75,9 +81,7 @@ class ChannelPacer:
         bucket = self._buckets.get(key)
         if bucket is None:
             return 0.0
-        tokens = min(self.burst, bucket.tokens + (now - bucket.updated) * self.rate)
-        wait_for_token = (1.0 - tokens) / self.rate if tokens < 1.0 else 0.0
-        return max(wait_for_token, bucket.blocked_until - now, 0.0)
+        return self._wait(bucket, self._refilled(bucket, now) - 1.0, now)
 
     def refund(self, key: str) -> None:
         """Give back a slot reserved by :meth:`delay_for` that will not be used after all."""
