@@ -242,11 +242,11 @@ async def test_what_handlers_return_is_recorded_with_their_jobs_in_shared_transa
         )
     commits: list[int] = []
     listener = lambda _conn: commits.append(1)  # noqa: E731
-    event.listen(db.engine.sync_engine, "commit", listener)
+    event.listen(db.write_engine.sync_engine, "commit", listener)
     try:
         assert await s.run_due() == 100
     finally:
-        event.remove(db.engine.sync_engine, "commit", listener)
+        event.remove(db.write_engine.sync_engine, "commit", listener)
     assert sorted(k for group in groups for k in group) == sorted(keys)
     assert len(groups) <= 25  # jobs that end together share one commit
     # Four claims (40, 40, 20, then nothing) and one commit per group: nothing else.
