@@ -243,7 +243,7 @@ def prompt_payload(n: int) -> dict[str, Any]:
     return {
         "channel": user_id(n),
         "text": rendered.fallback,
-        "blocks": [b.to_dict() for b in rendered.chunks[0]],
+        "blocks": rendered.chunks[0],
         "unfurl_links": False,
         "unfurl_media": False,
     }

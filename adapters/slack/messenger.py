@@ -20,13 +20,12 @@ from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
-from slack_sdk.models.blocks import Block
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.directory import Directory
 from adapters.slack.forms import FormTooLarge, Origin, modal_for
 from adapters.slack.joining import ChannelNotes
-from adapters.slack.render import Rendered, Upload, render_message
+from adapters.slack.render import BlockJson, Rendered, Upload, render_message
 from adapters.slack.translate import PLATFORM
 from adapters.slack.webapi import INTERACTIVE, SlackApi, SlackRefused, header
 from bot.clock import Clock
@@ -46,10 +45,6 @@ def _retry_after(status: int, headers: Mapping[str, Any] | None) -> float | None
         return max(0.0, float(header(headers, "Retry-After") or 1))
     except ValueError:
         return 1.0
-
-
-def _dicts(blocks: Sequence[Block]) -> list[dict[str, Any]]:
-    return [b.to_dict() for b in blocks]
 
 
 class SlackMessenger(Messenger):
@@ -84,7 +79,7 @@ class SlackMessenger(Messenger):
                     channel=channel,
                     thread_ts=thread_ts,
                     text=rendered.fallback,
-                    blocks=_dicts(blocks),
+                    blocks=blocks,
                     unfurl_links=False,
                     unfurl_media=False,
                 )
@@ -150,7 +145,7 @@ class SlackMessenger(Messenger):
             channel=conversation.conversation_id,
             ts=sent.message_id,
             text=rendered.fallback,
-            blocks=_dicts(rendered.chunks[0]),
+            blocks=rendered.chunks[0],
         )
         if len(rendered.chunks) > 1:  # a card that outgrew one message: the rest follows
             rest = Rendered(rendered.chunks[1:], rendered.fallback, [])
@@ -177,7 +172,7 @@ class SlackMessenger(Messenger):
                     user=member.user_id,
                     thread_ts=conversation.thread_id,
                     text=rendered.fallback,
-                    blocks=_dicts(blocks),
+                    blocks=blocks,
                 )
         except SlackRefused as exc:
             # plcbot cannot post in that channel: say it in the person's DM instead.
@@ -274,7 +269,7 @@ class SlackMessenger(Messenger):
                 try:
                     response = await client.send(
                         text=rendered.fallback,
-                        blocks=_dicts(blocks),
+                        blocks=blocks,
                         response_type="in_channel" if visible else "ephemeral",
                         replace_original=False,
                     )
@@ -344,10 +339,10 @@ class SlackMessenger(Messenger):
             )
         return people
 
-    async def publish_home(self, workspace: str, user_id: str, blocks: Sequence[Block]) -> None:
+    async def publish_home(self, workspace: str, user_id: str, blocks: Sequence[BlockJson]) -> None:
         await self.api.call(
             workspace,
             "views_publish",
             user_id=user_id,
-            view={"type": "home", "blocks": _dicts(blocks)},
+            view={"type": "home", "blocks": list(blocks)},
         )

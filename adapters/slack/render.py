@@ -6,13 +6,23 @@ respected by construction: sections are cut at 3000 characters, fields go ten to
 a message with more than 50 blocks becomes several messages. Pictures and files cannot travel
 inside blocks without a public URL, so they come back as :class:`Upload`\\ s for the messenger
 to send beside the message.
+
+What comes out is Block Kit's JSON, and the JSON of each piece that depends only on its
+neutral value (a section, a list, a form's offer, a row of buttons, a title) is kept in a small
+cache. Neutral blocks are immutable values, and the same ones are sent again and again: a round
+of reflection prompts repeats all but its buttons for thousands of members, ``/protocol list``
+answers the same every time. Turning ``slack_sdk``'s models into dicts is most of the cost of a
+message (a third of a reflection prompt's CPU before this cache), so the cached JSON is shared:
+nothing downstream may change it (the messenger only serialises it).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from slack_sdk.models.blocks import (
     ActionsBlock,
@@ -60,6 +70,9 @@ CONTEXT_CHARS = 2000
 FALLBACK_CHARS = 3000
 ALT_CHARS = 1000
 ACTION_SUFFIX = "#"  # action ids must be unique in a message; the suffix is removed on the way in
+CACHED_PIECES = 1024  # neutral pieces whose JSON is kept (see the module's docstring)
+
+BlockJson = dict[str, Any]  # one Block Kit block as Slack's API takes it; shared, never changed
 
 
 class RenderError(ValueError):
@@ -76,7 +89,7 @@ class Upload:
 
 @dataclass(frozen=True)
 class Rendered:
-    chunks: list[list[Block]]  # one Slack message each, at most 50 blocks
+    chunks: list[list[BlockJson]]  # one Slack message each, at most 50 blocks
     fallback: str  # the notification text, already escaped
     uploads: list[Upload]
 
@@ -106,6 +119,10 @@ def strip_action_suffix(action_id: str) -> str:
 
 
 # -- blocks --------------------------------------------------------------------------------
+
+
+def _json(blocks: Iterable[Block]) -> tuple[BlockJson, ...]:
+    return tuple(block.to_dict() for block in blocks)
 
 
 def _text_sections(body: Text, heading: str | None) -> list[Block]:
@@ -219,15 +236,17 @@ def button_element(button: Button, index: int) -> ButtonElement:
     )
 
 
-def _buttons(buttons: Sequence[Button], first_index: int = 0) -> list[Block]:
-    elements = [button_element(b, first_index + i) for i, b in enumerate(buttons)]
-    return [
+@functools.lru_cache(maxsize=CACHED_PIECES)
+def _buttons(buttons: tuple[Button, ...]) -> tuple[BlockJson, ...]:
+    elements = [button_element(b, i) for i, b in enumerate(buttons)]
+    return _json(
         ActionsBlock(elements=elements[start : start + BUTTONS_PER_ROW])
         for start in range(0, len(elements), BUTTONS_PER_ROW)
-    ]
+    )
 
 
-def _form_offer(form: Form, *, button_index: int) -> list[Block]:
+@functools.lru_cache(maxsize=CACHED_PIECES)
+def _form_offer(form: Form, *, button_index: int) -> tuple[BlockJson, ...]:
     """A form inside a message: a button that opens it as a modal, and the typed alternative."""
     lines = [mrkdwn.bold(form.title)]
     encoded = encode_form(form)
@@ -249,16 +268,26 @@ def _form_offer(form: Form, *, button_index: int) -> list[Block]:
                 ]
             )
         )
-    return blocks
+    return _json(blocks)
+
+
+@functools.lru_cache(maxsize=CACHED_PIECES)
+def _header(title: str) -> tuple[BlockJson, ...]:
+    return _json([HeaderBlock(text=plain(truncate(title, HEADER_CHARS)))])
+
+
+@functools.lru_cache(maxsize=CACHED_PIECES)
+def _footer(footer: str) -> tuple[BlockJson, ...]:
+    return _json([ContextBlock(elements=[plain(truncate(footer, CONTEXT_CHARS))])])
 
 
 def blocks_for(
     message: OutMessage, *, now: datetime, uploads: list[Upload] | None = None
-) -> list[Block]:
+) -> list[BlockJson]:
     """Every block of ``message`` in order; ``uploads`` collects pictures and files to send."""
-    out: list[Block] = []
+    out: list[BlockJson] = []
     if message.title:
-        out.append(HeaderBlock(text=plain(truncate(message.title, HEADER_CHARS))))
+        out.extend(_header(message.title))
     for block in message.blocks:
         out.extend(_block(block, now=now, uploads=uploads))
     if message.form is not None:
@@ -266,27 +295,35 @@ def blocks_for(
     if message.buttons:
         out.extend(_buttons(message.buttons))
     if message.footer:
-        out.append(ContextBlock(elements=[plain(truncate(message.footer, CONTEXT_CHARS))]))
+        out.extend(_footer(message.footer))
     if message.attachment is not None and uploads is not None:
         uploads.append(_attachment(message.attachment))
     if not out:
-        out.append(SectionBlock(text=plain(message.fallback)))
+        out.append(SectionBlock(text=plain(message.fallback)).to_dict())
     return out
 
 
-def _block(block: NeutralBlock, *, now: datetime, uploads: list[Upload] | None) -> list[Block]:
+def _block(
+    block: NeutralBlock, *, now: datetime, uploads: list[Upload] | None
+) -> tuple[BlockJson, ...]:
+    if isinstance(block, Countdown):  # changes with the time: never cached
+        return _json([ContextBlock(elements=[md(countdown_text(block, now))])])
+    if isinstance(block, Image):  # a picture goes out as an upload, or as its description
+        return _json(_image(block, uploads=uploads))
+    return _static(block)
+
+
+@functools.lru_cache(maxsize=CACHED_PIECES)
+def _static(block: NeutralBlock) -> tuple[BlockJson, ...]:
+    """The JSON of a block that depends on nothing but itself."""
     if isinstance(block, Section):
-        return _text_sections(block.body, block.heading)
+        return _json(_text_sections(block.body, block.heading))
     if isinstance(block, Fields):
-        return _fields(block)
+        return _json(_fields(block))
     if isinstance(block, ListBlock):
-        return _list(block)
-    if isinstance(block, Countdown):
-        return [ContextBlock(elements=[md(countdown_text(block, now))])]
-    if isinstance(block, Image):
-        return _image(block, uploads=uploads)
+        return _json(_list(block))
     if isinstance(block, Divider):
-        return [DividerBlock()]
+        return _json([DividerBlock()])
     raise TypeError(f"unknown block {block!r}")
 
 
@@ -306,10 +343,10 @@ def render_message(message: OutMessage, *, now: datetime, with_uploads: bool = T
     return Rendered(chunks=chunks, fallback=fallback_text(message), uploads=uploads)
 
 
-def view_blocks(message: OutMessage, *, now: datetime) -> list[Block]:
+def view_blocks(message: OutMessage, *, now: datetime) -> list[BlockJson]:
     """Blocks for a view (App Home): at most 100, and no uploads (views cannot carry files)."""
     blocks = blocks_for(message, now=now, uploads=None)
     if len(blocks) > VIEW_BLOCKS:
         blocks = blocks[: VIEW_BLOCKS - 1]
-        blocks.append(ContextBlock(elements=[plain("There is more than fits here.")]))
+        blocks.extend(_json([ContextBlock(elements=[plain("There is more than fits here.")])]))
     return blocks
