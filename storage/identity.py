@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVarTuple
 
-from sqlalchemy import Row, Select, func, select, update
+from sqlalchemy import Row, Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import Base
 from storage.models import ConversationRefRow, MemberRow, TeamMemberRow, TeamRow, WorkspaceRow
-from storage.upsert import insert_ignore, upsert, upsert_many
+from storage.upsert import built_once, insert_ignore, upsert, upsert_many
 
 LEAD = "lead"
 MEMBER = "member"
@@ -261,9 +261,7 @@ async def save_direct_conversations(
     if not opened:
         return
     found = await session.execute(
-        select(MemberRow.id, MemberRow.workspace_id).where(
-            MemberRow.id.in_([o.member_id for o in opened])
-        )
+        built_once(session, _member_workspaces), {"ids": [o.member_id for o in opened]}
     )
     workspaces = {member_id: workspace_id for member_id, workspace_id in found.all()}
     rows = [
@@ -285,6 +283,12 @@ async def save_direct_conversations(
         rows,
         ("workspace_id", "conversation_id"),
         ("kind", "member_id", "platform_data", "updated_at"),
+    )
+
+
+def _member_workspaces(_dialect: str) -> Any:
+    return select(MemberRow.id, MemberRow.workspace_id).where(
+        MemberRow.id.in_(bindparam("ids", expanding=True))
     )
 
 

@@ -228,12 +228,22 @@ async def finish_many(
 ) -> set[int]:
     """Record many jobs as done in one statement; returns the ids this owner still held."""
     result = await session.execute(
-        update(JobRow)
-        .where(JobRow.id.in_(list(job_ids)), JobRow.lease_owner == owner, JobRow.state == RUNNING)
-        .values(state=DONE, finished_at=now, lease_until=None, last_error=None)
-        .returning(JobRow.id)
+        built_once(session, _finish_many), {"ids": list(job_ids), "owner": owner, "now": now}
     )
     return set(result.scalars().all())
+
+
+def _finish_many(_dialect: str) -> Any:
+    return (
+        update(JobRow)
+        .where(
+            JobRow.id.in_(bindparam("ids", expanding=True)),
+            JobRow.lease_owner == bindparam("owner"),
+            JobRow.state == RUNNING,
+        )
+        .values(state=DONE, finished_at=bindparam("now"), lease_until=None, last_error=None)
+        .returning(JobRow.id)
+    )
 
 
 async def retry_later(

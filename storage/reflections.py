@@ -19,7 +19,7 @@ from storage.reflection_models import (
     ReflectionRoundRow,
     ReflectionScheduleRow,
 )
-from storage.upsert import insert_for, insert_ignore
+from storage.upsert import built_once, insert_for, insert_ignore
 
 # delivery states
 PENDING, SENT, ANSWERED, PASSED, MISSED, QUIET, FAILED = (
@@ -324,13 +324,19 @@ async def record_sent_many(
     """Mark many deliveries sent in one transaction (one statement, many parameter sets)."""
     if not sent:
         return
+    await session.execute(
+        built_once(session, _record_sent),
+        [{"delivery_id": d, "ref": dict(ref), "now": now} for d, ref in sent],
+    )
+
+
+def _record_sent(_dialect: str) -> Any:
     table = cast(Table, ReflectionDeliveryRow.__table__)
-    stmt = (
+    return (
         update(table)
         .where(table.c.id == bindparam("delivery_id"), table.c.state == PENDING)
-        .values(state=SENT, sent_at=now, sent_ref=bindparam("ref"))
+        .values(state=SENT, sent_at=bindparam("now"), sent_ref=bindparam("ref"))
     )
-    await session.execute(stmt, [{"delivery_id": d, "ref": dict(ref)} for d, ref in sent])
 
 
 async def set_delivery_state(
