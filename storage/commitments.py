@@ -29,7 +29,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.sql.elements import ColumnElement
@@ -240,20 +239,32 @@ async def next_number(session: AsyncSession, team_id: int) -> int:
     return number
 
 
-async def insert(session: AsyncSession, values: Mapping[str, Any], peer_ids: Sequence[int]) -> int:
-    # Core inserts, not the ORM's add and flush: nothing here needs the unit of work, and its
-    # flush was the largest single cost of a /commit (while holding SQLite's one writer).
+async def insert(
+    session: AsyncSession, values: Mapping[str, Any], owner: Person, peers: Sequence[Person]
+) -> Commitment:
+    """Store a new commitment; it comes back as a read would return it, without reading it.
+
+    Core inserts, not the ORM's add and flush: nothing here needs the unit of work, and its
+    flush was the largest single cost of a /commit, paid while holding SQLite's one writer. The
+    row comes back from the insert itself (``RETURNING``, so defaults and types are the
+    database's), and the owner and peers are the people the caller already holds.
+    """
     result = await session.execute(built_once(session, _insert_commitment), dict(values))
-    commitment_id: int = result.scalar_one()
-    peers = [{"commitment_id": commitment_id, "member_id": m} for m in dict.fromkeys(peer_ids)]
-    if peers:
-        await session.execute(built_once(session, _insert_peer), peers)
-    return commitment_id
+    row = dict(result.mappings().one())
+    named = list({p.member_id: p for p in peers}.values())
+    if named:
+        await session.execute(
+            built_once(session, _insert_peer),
+            [{"commitment_id": row["id"], "member_id": p.member_id} for p in named],
+        )
+    row.update(owner_user_id=owner.user_id, owner_name=owner.name)
+    in_order = sorted(named, key=lambda p: (p.name, p.member_id))  # as _PEERS orders them
+    return _commitment(row, [Peer(p.member_id, p.user_id, p.name) for p in in_order])
 
 
 def _insert_commitment(dialect: str) -> Any:
     stmt = insert_of(dialect, CommitmentRow)
-    return stmt.returning(stmt.table.c.id)
+    return stmt.returning(*stmt.table.c)
 
 
 def _insert_peer(dialect: str) -> Any:
@@ -406,7 +417,7 @@ async def _load(
     return [_commitment(row, peers.get(row["id"], ())) for row in rows]
 
 
-def _commitment(row: RowMapping, peers: Iterable[Peer]) -> Commitment:
+def _commitment(row: Mapping[Any, Any], peers: Iterable[Peer]) -> Commitment:
     return Commitment(
         id=row["id"],
         team_id=row["team_id"],

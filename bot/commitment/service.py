@@ -72,7 +72,7 @@ class CommitmentService:
                     )
             peers = await admit_all(session, plan.team, plan.peers, now)
             number = await repo.next_number(session, plan.team.id)
-            commitment_id = await repo.insert(
+            c = await repo.insert(
                 session,
                 {
                     "team_id": plan.team.id,
@@ -88,19 +88,19 @@ class CommitmentService:
                     "created_at": now,
                     "updated_at": now,
                 },
-                [p.id for p in peers],
+                Person(plan.owner.id, plan.owner.user_id, plan.owner.display_name),
+                [Person(p.id, p.user_id, p.display_name) for p in peers],
             )
             await repo.add_history(
                 session,
-                commitment_id,
+                c.id,
                 now,
                 plan.owner.id,
                 "created",
                 {"session": plan.session_id} if plan.session_id else {},
             )
             if draft_id is not None:
-                await repo.decide_draft(session, draft_id, CONFIRMED, now, commitment_id)
-            c = await self._reload(session, commitment_id)
+                await repo.decide_draft(session, draft_id, CONFIRMED, now, c.id)
             await self.followup.apply(session, c, nudges, fresh=True)
         return c
 
