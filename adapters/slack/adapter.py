@@ -31,6 +31,7 @@ from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack.answer import ANSWER_WAIT_SECONDS, MAX_ANSWER_WAIT_MS
 from adapters.slack.directory import Directory
 from adapters.slack.gate import PayloadGate
 from adapters.slack.intake import MAX_WAITING, WORKERS, Tracker
@@ -90,6 +91,24 @@ def _positive(settings: Settings, name: str, default: int) -> int:
     if value < 1:
         raise SettingsError(f"{name}: expected a whole number of at least 1, got {raw!r}")
     return value
+
+
+def _answer_wait(settings: Settings) -> float:
+    """``PLCBOT_SLACK_ANSWER_WAIT``: milliseconds a slash command's ack may wait for its first
+    answer (adapters/slack/answer.py); 0 acks at once and answers through the response URL."""
+    name = "PLCBOT_SLACK_ANSWER_WAIT"
+    raw = settings.get(name)
+    if raw is None or not raw.strip():
+        return ANSWER_WAIT_SECONDS
+    try:
+        value = int(raw)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= MAX_ANSWER_WAIT_MS:
+        raise SettingsError(
+            f"{name}: expected milliseconds from 0 to {MAX_ANSWER_WAIT_MS}, got {raw!r}"
+        )
+    return value / 1000
 
 
 def _repair_form_body(request: AsyncBoltRequest) -> None:
@@ -155,7 +174,13 @@ class SlackAdapter(Adapter):
                 else None
             ),
         )
-        self.listeners = Listeners(bot, self.messenger, self.translator, self.tracker)
+        self.listeners = Listeners(
+            bot,
+            self.messenger,
+            self.translator,
+            self.tracker,
+            answer_wait=_answer_wait(settings),
+        )
         self.listeners.register(self.app, oauth=self.multi_workspace)
         self.socket: AsyncSocketModeHandler | None = None
         self._session: aiohttp.ClientSession | None = None

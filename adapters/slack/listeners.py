@@ -3,7 +3,9 @@
 Slack wants every request acknowledged within 3 seconds. With ``process_before_response=False``
 bolt answers Slack as soon as ``ack()`` is called and the listener carries on, so each listener
 acks first and only then does the real work (which stores what the person asked before the
-dispatcher sends the answer). Events API deliveries are acknowledged by bolt itself.
+dispatcher sends the answer). A slash command's ack waits up to a second for the command's first
+private answer and carries it (:mod:`adapters.slack.answer`). Events API deliveries are
+acknowledged by bolt itself.
 
 Anything malformed is answered 400 by :mod:`adapters.slack.gate` before a listener sees it;
 anything unknown is acknowledged and ignored. Nothing a listener does can turn into a 5xx or a
@@ -12,6 +14,7 @@ traceback in Slack: failures after the ack are logged with enough to act on.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from collections.abc import Awaitable, Callable
@@ -21,6 +24,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.async_context import AsyncBoltContext
 
+from adapters.slack.answer import ACK_DEADLINE_SECONDS, ANSWER, ANSWER_WAIT_SECONDS, AckAnswer
 from adapters.slack.forms import FORM_CALLBACK, FORM_OPEN_ACTION, Origin, decode_form
 from adapters.slack.intake import Tracker
 from adapters.slack.messenger import SlackMessenger
@@ -44,11 +48,14 @@ class Listeners:
         messenger: SlackMessenger,
         translator: Translator,
         tracker: Tracker,
+        *,
+        answer_wait: float = ANSWER_WAIT_SECONDS,
     ) -> None:
         self.bot = bot
         self.messenger = messenger
         self.translator = translator
         self.tracker = tracker
+        self.answer_wait = answer_wait
 
     def register(self, app: AsyncApp, *, oauth: bool) -> None:
         app.command(re.compile(r"^/"))(self.on_command)
@@ -99,10 +106,24 @@ class Listeners:
         self, ack: AsyncAck, body: dict[str, Any], context: AsyncBoltContext
     ) -> None:
         self.tracker.track()
+        loop = asyncio.get_running_loop()
+        arrived = loop.time()
         await self.tracker.admit()
-        await ack()
-        self._learn(context)
-        await self._dispatch("command", lambda: self.translator.command(body))
+        # The ack waits (briefly) for the command's first private answer: adapters/slack/answer.
+        within = min(self.answer_wait, ACK_DEADLINE_SECONDS - (loop.time() - arrived))
+        response_url = body.get("response_url")
+        if within <= 0 or not isinstance(response_url, str):
+            await ack()
+            self._learn(context)
+            await self._dispatch("command", lambda: self.translator.command(body))
+            return
+        answer = AckAnswer(ack, response_url, within)
+        ANSWER.set(answer)
+        try:
+            self._learn(context)
+            await self._dispatch("command", lambda: self.translator.command(body))
+        finally:
+            await answer.close()
 
     async def on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         self.tracker.track()

@@ -22,6 +22,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.answer import ANSWER
 from adapters.slack.directory import Directory
 from adapters.slack.forms import FormTooLarge, Origin, modal_for
 from adapters.slack.joining import ChannelNotes
@@ -230,7 +231,10 @@ class SlackMessenger(Messenger):
             and not direct
             and isinstance(response_url, str)
             and not message.attachment
-            and await self._respond(event, response_url, message)
+            and (
+                await self._answer_in_ack(response_url, message)
+                or await self._respond(event, response_url, message)
+            )
         ):
             return
         if not private:
@@ -254,6 +258,17 @@ class SlackMessenger(Messenger):
             await self.notes.send(event.conversation, message, post_or_respond)
             return
         await super().reply(event, message, private=private)
+
+    async def _answer_in_ack(self, response_url: str, message: OutMessage) -> bool:
+        """The command's first private answer, in its ack if that is still open (see
+        :mod:`adapters.slack.answer`); False when it must go another way."""
+        pending = ANSWER.get()
+        if pending is None or pending.response_url != response_url:
+            return False
+        rendered = self._render(message, uploads=False)
+        if len(rendered.chunks) != 1:
+            return False
+        return await pending.answer(rendered.fallback, rendered.chunks[0])
 
     async def _respond(
         self, event: InboundEvent, url: str, message: OutMessage, *, visible: bool = False

@@ -138,7 +138,8 @@ class Showcase(Feature):
         paragraph = "This paragraph is long enough to need splitting. " * 150
         blocks: list[Block] = [Section(text(paragraph))]
         blocks += [Section(text(f"Item {n}")) for n in range(60)]
-        turn.reply(OutMessage(title="A long summary", blocks=tuple(blocks)))
+        summary = OutMessage(title="A long summary", blocks=tuple(blocks))
+        turn.reply(summary, private=args.strip() == "private")  # "/show long private"
 
     async def echo(self, turn: Turn, args: str) -> None:
         turn.reply(

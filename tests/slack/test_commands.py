@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -20,7 +21,6 @@ from tests.slack.workspace import (
     JO,
     MARIA,
     SAM,
-    Answer,
     SlackWorkspace,
     running_slack,
 )
@@ -47,9 +47,13 @@ def texts(call: Any) -> str:
 
 async def test_team_answers_privately_and_reads_the_database(slack: SlackWorkspace) -> None:
     answer = await slack.command("/team")
-    assert answer.status == 200 and answer.text == ""  # an empty ack: nothing shown yet
+    assert answer.status == 200
     await slack.settled()
-    welcome, team = slack.fake.calls_to("response_url")
+    welcome, team = slack.fake.answers()
+    # the first answer rides on the command's ack (adapters/slack/answer.py), the next one
+    # goes to its response URL
+    assert json.loads(answer.text)["text"] == welcome["text"]
+    assert [welcome.method, team.method] == ["ack", "response_url"]
     assert welcome["response_type"] == "ephemeral" and "first person" in welcome["text"]
     assert team["response_type"] == "ephemeral"
     assert team["blocks"][0] == {
@@ -60,7 +64,7 @@ async def test_team_answers_privately_and_reads_the_database(slack: SlackWorkspa
 
     await slack.command("/team", user=SAM)
     await slack.settled()
-    latest = slack.fake.calls_to("response_url")[-1]
+    latest = slack.fake.answers()[-1]
     assert f"<@{MARIA}>" in texts(latest) and f"<@{SAM}>" in texts(latest)
     assert not slack.fake.calls_to("chat.postMessage")  # nothing public
 
@@ -84,7 +88,7 @@ async def test_help_through_plcbot(slack: SlackWorkspace) -> None:
     await slack.command("/plcbot", "help team")
     await slack.command("/team", "help")
     await slack.settled()
-    replies = [texts(c) for c in slack.fake.calls_to("response_url")]
+    replies = [texts(c) for c in slack.fake.answers()]
     overview = next(r for r in replies if "plcbot: what I can do" in r)
     assert "/team" in overview and "/show" in overview
     assert sum("/team timezone ZONE" in r for r in replies) == 2
@@ -93,13 +97,13 @@ async def test_help_through_plcbot(slack: SlackWorkspace) -> None:
 async def test_plcbot_passes_other_words_on_as_commands(slack: SlackWorkspace) -> None:
     await slack.command("/plcbot", "team")
     await slack.settled()
-    assert any("Team plc-math" in texts(c) for c in slack.fake.calls_to("response_url"))
+    assert any("Team plc-math" in texts(c) for c in slack.fake.answers())
 
 
 async def test_an_unknown_command_gets_a_friendly_answer(slack: SlackWorkspace) -> None:
     await slack.command("/protocols", "start tuning")
     await slack.settled()
-    reply = slack.fake.calls_to("response_url")[-1]
+    reply = slack.fake.answers()[-1]
     assert "I don't know the command /protocols. Did you mean /protocol?" in texts(reply)
     assert reply["response_type"] == "ephemeral"
 
@@ -107,7 +111,7 @@ async def test_an_unknown_command_gets_a_friendly_answer(slack: SlackWorkspace) 
 async def test_a_user_error_is_answered_privately(slack: SlackWorkspace) -> None:
     await slack.command("/show", "fail")
     await slack.settled()
-    assert "can't be done here" in texts(slack.fake.calls_to("response_url")[-1])
+    assert "can't be done here" in texts(slack.fake.answers()[-1])
 
 
 async def test_mentions_become_names_and_member_refs(
@@ -168,7 +172,7 @@ async def test_commands_in_other_peoples_dms_answer_through_the_response_url(
     await slack.command("/show", "who", channel="DOTHERS", channel_name="directmessage")
     await slack.settled()
     assert showcase.seen[-1].conversation.kind == ConversationKind.GROUP
-    reply = slack.fake.calls_to("response_url")[-1]
+    reply = slack.fake.answers()[-1]
     assert reply["response_type"] == "in_channel" and "Maria Garcia" in texts(reply)
 
 
@@ -177,7 +181,7 @@ async def test_help_is_named_the_way_slack_users_type_it(slack: SlackWorkspace) 
     await slack.command("/team")
     await slack.command("/tema")
     await slack.settled()
-    said = " ".join(texts(call) for call in slack.fake.calls_to("response_url"))
+    said = " ".join(texts(call) for call in slack.fake.answers())
     assert "Type /plcbot help to see what I can do" in said  # the new lead's welcome
     assert "Type /plcbot help to see them all" in said  # the unknown command
     assert "/help" not in said.replace("/plcbot help", "")
@@ -195,13 +199,13 @@ async def plcbot(
 
 
 async def ask(slack: SlackWorkspace, command: str, text: str = "", **kwargs: Any) -> Call:
-    """Type a command and return plcbot's last answer to it, through its own response URL."""
+    """Type a command and return plcbot's last answer to it (in its ack or its response URL)."""
     key = slack.next_id("ask")
     answer = await slack.command(command, text, response_url=slack.fake.response_url(key), **kwargs)
-    assert answer == Answer(200, "")  # an empty ack: nothing shown until the answer comes
+    assert answer.status == 200
     await slack.settled()
-    answers = [c for c in slack.fake.calls_to("response_url") if c["response_url"] == key]
-    assert answers, f"{command} {text} was not answered through its response URL"
+    answers = [c for c in slack.fake.answers() if c["response_url"] == key]
+    assert answers, f"{command} {text} was not answered"
     return answers[-1]
 
 

@@ -71,7 +71,7 @@ async def test_every_block_type(slack: SlackWorkspace, showcase: Showcase) -> No
     pressed = showcase.seen[-1]
     assert isinstance(pressed, ActionEvent)
     assert (pressed.action_id, pressed.value) == ("show.rate", "session=42;v=7;low")
-    reply = slack.fake.calls_to("response_url")[-1]
+    reply = slack.fake.answers()[-1]
     assert "Pressed show.rate with session=42;v=7;low" in texts(reply)
 
 
@@ -112,7 +112,7 @@ async def test_a_form_opens_as_a_modal_and_its_submission_is_an_action(
     mood = inputs["mood"]["element"]
     assert mood["type"] == "static_select" and mood["initial_option"]["value"] == "mixed"
     # no fallback message when the modal opened (only the new lead's welcome)
-    assert not any("How did" in texts(c) for c in slack.fake.calls_to("response_url"))
+    assert not any("How did" in texts(c) for c in slack.fake.answers())
 
     values = {
         "headline": "We listened <!channel>",
@@ -133,7 +133,7 @@ async def test_a_form_opens_as_a_modal_and_its_submission_is_an_action(
         "mood": "good",
     }
     assert submitted.actor.user_id == SAM and submitted.conversation.conversation_id == CHANNEL
-    reply = slack.fake.calls_to("response_url")[-1]  # through the command's response_url
+    reply = slack.fake.answers()[-1]  # through the command's response_url
     assert reply["response_type"] == "ephemeral"
     assert "We listened &lt;!channel&gt;" in reply["text"]
 
@@ -142,7 +142,7 @@ async def test_a_form_that_cannot_open_is_shown_as_a_message(slack: SlackWorkspa
     slack.fake.fail("views.open", "expired_trigger_id")
     await slack.command("/show", "form")
     await slack.settled()
-    reply = slack.fake.calls_to("response_url")[-1]
+    reply = slack.fake.answers()[-1]
     assert "How did today" in texts(reply) and "/show answer TEXT" in texts(reply)
 
 
@@ -163,7 +163,7 @@ async def test_a_form_sent_in_a_message_opens_from_its_button(
     )
     await slack.settled()
     assert isinstance(showcase.seen[-1], ActionEvent) and showcase.seen[-1].form["mood"] == "low"
-    assert "Thanks! detail=, headline=Fine" in texts(slack.fake.calls_to("response_url")[-1])
+    assert "Thanks! detail=, headline=Fine" in texts(slack.fake.answers()[-1])
 
 
 async def test_a_card_is_updated_in_place(slack: SlackWorkspace) -> None:
@@ -186,5 +186,5 @@ async def test_direct_messages_and_the_roster(slack: SlackWorkspace) -> None:
     dm = slack.fake.calls_to("chat.postMessage")[-1]
     assert dm.landed == "D" + MARIA and "A private note for you." in texts(dm)
     # the two commands run side by side: the roster is whichever answer lists people
-    answers = [texts(c) for c in slack.fake.calls_to("response_url")]
+    answers = [texts(c) for c in slack.fake.answers()]
     assert any("Maria Garcia, Sam Lee, Jo Okafor" in a for a in answers), answers  # not the bot

@@ -61,7 +61,7 @@ async def test_commands_and_events_arrive_over_socket_mode(
         assert {a["envelope_id"] for a in acks} == {"env-1", "env-ev0", "env-ev1"}
         await fake.wait_for("chat.postMessage")
         await slack.settled()
-        assert any("Team plc-math" in texts(c) for c in fake.calls_to("response_url"))
+        assert any("Team plc-math" in texts(c) for c in fake.answers())
         assert [e.text for e in showcase.seen] == ["over the socket"]
     assert not slack.adapter.socket  # closed on stop
 

@@ -144,7 +144,11 @@ class SlackWorkspace:
             "trigger_id": self.next_id("13345224609.738474920.trig"),
             **extra,
         }
-        return await self.post_form(fields)
+        sent = time.monotonic()
+        answer = await self.post_form(fields)
+        if answer.status == 200 and answer.text:  # the ack carried plcbot's first answer
+            await self.fake.acked(fields["response_url"], json.loads(answer.text), at=sent)
+        return answer
 
     def event_body(
         self, event: Mapping[str, Any], *, event_id: str | None = None, team: str | None = None

@@ -146,6 +146,7 @@ class FakeSlack:
         self.uploads: dict[str, bytes] = {}
         self.oauth_codes: dict[str, dict[str, Any]] = {}
         self.socket_messages: list[dict[str, Any]] = []
+        self._envelopes: dict[str, dict[str, Any]] = {}  # sent, not yet acked: their payloads
         self._limits: dict[str, list[float]] = defaultdict(list)
         self._failures: dict[str, list[str]] = defaultdict(list)
         self._ts = itertools.count(1)
@@ -222,9 +223,28 @@ class FakeSlack:
 
     @property
     def sent(self) -> list[Call]:
-        """Every message-like call (posts, updates, ephemerals, response URLs), in order."""
-        kinds = {"chat.postMessage", "chat.update", "chat.postEphemeral", "response_url"}
-        return [c for c in self.calls if c.method in kinds]
+        """Every message-like call (posts, updates, ephemerals, answers to commands), in order."""
+        kinds = {"chat.postMessage", "chat.update", "chat.postEphemeral", "response_url", "ack"}
+        return sorted((c for c in self.calls if c.method in kinds), key=lambda c: c.at)
+
+    def answers(self) -> list[Call]:
+        """Every answer to a command, in order: carried in its ack or sent to its response URL."""
+        calls = (c for c in self.calls if c.method in ("ack", "response_url"))
+        return sorted(calls, key=lambda c: c.at)
+
+    async def acked(
+        self, response_url: str | None, body: Mapping[str, Any], *, at: float | None = None
+    ) -> None:
+        """A command's HTTP ack (or Socket Mode ack) that carried a message: Slack shows it as
+        it shows one sent to the command's response URL, so it is recorded beside those.
+
+        ``at``: when the command was sent. The ack is its first answer, whatever came in before
+        the test read it, so it is placed before anything else plcbot sent for the command."""
+        key = (response_url or "").rsplit("/response/", 1)[-1]
+        call = Call("ack", {**body, "response_url": key})
+        if at is not None:
+            call.at = at
+        await self._record(call)
 
     async def wait_for(self, method: str, count: int = 1, within: float = 10.0) -> list[Call]:
         """Wait (without polling) until ``method`` was called ``count`` times."""
@@ -496,12 +516,18 @@ class FakeSlack:
                     data = json.loads(message.data)
                     self.socket_messages.append(data)
                     await self._record(Call("socket.ack", data))
+                    envelope = self._envelopes.pop(str(data.get("envelope_id")), None)
+                    if data.get("payload") and envelope is not None:
+                        await self.acked(envelope.get("response_url"), data["payload"])
         finally:
             self._sockets.remove(ws)
         return ws
 
     async def socket_send(self, envelope: dict[str, Any]) -> None:
         """Deliver a Socket Mode envelope to every connected client."""
+        payload = envelope.get("payload")
+        if isinstance(payload, dict):
+            self._envelopes[str(envelope.get("envelope_id"))] = payload
         for ws in self._sockets:
             await ws.send_json(envelope)
 
