@@ -80,35 +80,39 @@ def api_url(settings: Settings) -> str:
     return settings.slack_api_url or DEFAULT_API_URL
 
 
-def _positive(settings: Settings, name: str, default: int) -> int:
+def _whole_number(
+    settings: Settings, name: str, default: int, *, low: int, high: int | None, expected: str
+) -> int:
     raw = settings.get(name)
     if raw is None or not raw.strip():
         return default
     try:
         value = int(raw)
     except ValueError:
-        value = 0
-    if value < 1:
-        raise SettingsError(f"{name}: expected a whole number of at least 1, got {raw!r}")
+        value = low - 1
+    if value < low or (high is not None and value > high):
+        raise SettingsError(f"{name}: expected {expected}, got {raw!r}")
     return value
+
+
+def _positive(settings: Settings, name: str, default: int) -> int:
+    return _whole_number(
+        settings, name, default, low=1, high=None, expected="a whole number of at least 1"
+    )
 
 
 def _answer_wait(settings: Settings) -> float:
     """``PLCBOT_SLACK_ANSWER_WAIT``: milliseconds a slash command's ack may wait for its first
     answer (adapters/slack/answer.py); 0 acks at once and answers through the response URL."""
-    name = "PLCBOT_SLACK_ANSWER_WAIT"
-    raw = settings.get(name)
-    if raw is None or not raw.strip():
-        return ANSWER_WAIT_SECONDS
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= MAX_ANSWER_WAIT_MS:
-        raise SettingsError(
-            f"{name}: expected milliseconds from 0 to {MAX_ANSWER_WAIT_MS}, got {raw!r}"
-        )
-    return value / 1000
+    wait = _whole_number(
+        settings,
+        "PLCBOT_SLACK_ANSWER_WAIT",
+        round(ANSWER_WAIT_SECONDS * 1000),
+        low=0,
+        high=MAX_ANSWER_WAIT_MS,
+        expected=f"milliseconds from 0 to {MAX_ANSWER_WAIT_MS}",
+    )
+    return wait / 1000
 
 
 def _repair_form_body(request: AsyncBoltRequest) -> None:
