@@ -36,6 +36,11 @@ class AckAnswer:
         self._late: asyncio.Task[Any] | None = None
         self._timer = asyncio.get_running_loop().call_later(max(0.0, within), self._time_up)
 
+    @property
+    def open(self) -> bool:
+        """Not given yet: an answer may still ride on it."""
+        return not self._given
+
     def _take(self) -> bool:
         """Claim the one ack (synchronously, so two callers can never both give it)."""
         if self._given:

@@ -112,18 +112,18 @@ class Listeners:
         # The ack waits (briefly) for the command's first private answer: adapters/slack/answer.
         within = min(self.answer_wait, ACK_DEADLINE_SECONDS - (loop.time() - arrived))
         response_url = body.get("response_url")
-        if within <= 0 or not isinstance(response_url, str):
+        answer = None
+        if within > 0 and isinstance(response_url, str):
+            answer = AckAnswer(ack, response_url, within)
+            ANSWER.set(answer)
+        else:
             await ack()
-            self._learn(context)
-            await self._dispatch("command", lambda: self.translator.command(body))
-            return
-        answer = AckAnswer(ack, response_url, within)
-        ANSWER.set(answer)
         try:
             self._learn(context)
             await self._dispatch("command", lambda: self.translator.command(body))
         finally:
-            await answer.close()
+            if answer is not None:
+                await answer.close()
 
     async def on_message(self, body: dict[str, Any], context: AsyncBoltContext) -> None:
         self.tracker.track()

@@ -263,8 +263,8 @@ class SlackMessenger(Messenger):
         """The command's first private answer, in its ack if that is still open (see
         :mod:`adapters.slack.answer`); False when it must go another way."""
         pending = ANSWER.get()
-        if pending is None or pending.response_url != response_url:
-            return False
+        if pending is None or not pending.open or pending.response_url != response_url:
+            return False  # not a command's first answer: nothing to render here
         rendered = self._render(message, uploads=False)
         if len(rendered.chunks) != 1:
             return False
