@@ -8,9 +8,10 @@ inside blocks without a public URL, so they come back as :class:`Upload`\\ s for
 to send beside the message.
 
 What comes out is Block Kit's JSON, and the JSON of each piece that depends only on its
-neutral value (a section, a list, a form's offer, a row of buttons, a title) is kept in a small
-cache. Neutral blocks are immutable values, and the same ones are sent again and again: a round
-of reflection prompts repeats all but its buttons for thousands of members, ``/protocol list``
+neutral value (a section, a list, a title) is kept in a small cache; so is the layout of a row
+of buttons and of a form's offer, into which each message's own values are filled. Neutral
+blocks are immutable values, and the same ones are sent again and again: a round of reflection
+prompts repeats all but its buttons' values for thousands of members, ``/protocol list``
 answers the same every time. Turning ``slack_sdk``'s models into dicts is most of the cost of a
 message (a third of a reflection prompt's CPU before this cache), so the cached JSON is shared:
 nothing downstream may change it (the messenger only serialises it).
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -73,6 +74,8 @@ ACTION_SUFFIX = "#"  # action ids must be unique in a message; the suffix is rem
 CACHED_PIECES = 1024  # neutral pieces whose JSON is kept (see the module's docstring)
 
 BlockJson = dict[str, Any]  # one Block Kit block as Slack's API takes it; shared, never changed
+# Stands for a per-message string (a button's value, a form offer's text) in a cached layout.
+_VALUE_SLOT = "\x00plcbot-slot\x00"
 
 
 class RenderError(ValueError):
@@ -210,12 +213,16 @@ def _png_name(title: str) -> str:
     return (stem[:60] or "chart") + ".png"
 
 
-def button_element(button: Button, index: int) -> ButtonElement:
-    if len(button.value) > BUTTON_VALUE_CHARS:
+def _check_value(action_id: str, value: str) -> None:
+    if len(value) > BUTTON_VALUE_CHARS:
         raise RenderError(
-            f"button {button.action_id!r} carries {len(button.value)} characters; Slack allows "
+            f"button {action_id!r} carries {len(value)} characters; Slack allows "
             f"{BUTTON_VALUE_CHARS}"
         )
+
+
+def button_element(button: Button, index: int) -> ButtonElement:
+    _check_value(button.action_id, button.value)
     action_id = f"{button.action_id}{ACTION_SUFFIX}{index}"
     if len(action_id) > ACTION_ID_CHARS:
         raise RenderError(f"action id {button.action_id[:40]!r}... is too long for Slack")
@@ -236,8 +243,20 @@ def button_element(button: Button, index: int) -> ButtonElement:
     )
 
 
-@functools.lru_cache(maxsize=CACHED_PIECES)
 def _buttons(buttons: tuple[Button, ...]) -> tuple[BlockJson, ...]:
+    """Rows of buttons: their layout comes from the cache, each button's value is filled in.
+
+    The values are what differ between otherwise equal messages (the delivery a reflection
+    prompt's skip button names, the session a protocol's buttons act on).
+    """
+    for button in buttons:
+        _check_value(button.action_id, button.value)
+    layout = _button_rows(tuple(replace(b, value=_VALUE_SLOT) if b.value else b for b in buttons))
+    return _filled(layout, [b.value for b in buttons if b.value])
+
+
+@functools.lru_cache(maxsize=CACHED_PIECES)
+def _button_rows(buttons: tuple[Button, ...]) -> tuple[BlockJson, ...]:
     elements = [button_element(b, i) for i, b in enumerate(buttons)]
     return _json(
         ActionsBlock(elements=elements[start : start + BUTTONS_PER_ROW])
@@ -245,30 +264,53 @@ def _buttons(buttons: tuple[Button, ...]) -> tuple[BlockJson, ...]:
     )
 
 
-@functools.lru_cache(maxsize=CACHED_PIECES)
+def _filled(rows: tuple[BlockJson, ...], values: list[str]) -> tuple[BlockJson, ...]:
+    """``rows`` with each button that holds :data:`_VALUE_SLOT` given the next of ``values``."""
+    if not values:
+        return rows
+    left = iter(values)
+    return tuple(
+        {
+            **row,
+            "elements": [
+                {**e, "value": next(left)} if e.get("value") == _VALUE_SLOT else e
+                for e in row["elements"]
+            ],
+        }
+        for row in rows
+    )
+
+
 def _form_offer(form: Form, *, button_index: int) -> tuple[BlockJson, ...]:
-    """A form inside a message: a button that opens it as a modal, and the typed alternative."""
+    """A form inside a message: a button that opens it as a modal, and the typed alternative.
+
+    Each member's form names their own delivery (in the typed command and in the button's
+    value), so only the layout is cached and those two strings are filled in.
+    """
     lines = [mrkdwn.bold(form.title)]
     encoded = encode_form(form)
     can_open = len(encoded) <= BUTTON_VALUE_CHARS
     if form.text_command:
         hint = "Or type" if can_open else "Answer by typing"
         lines.append(f"{hint}: `{mrkdwn.escape(form.text_command)}`")
-    blocks: list[Block] = [SectionBlock(text=md(truncate("\n".join(lines), SECTION_CHARS)))]
-    if can_open:
-        blocks.append(
-            ActionsBlock(
-                elements=[
-                    ButtonElement(
-                        text=plain(truncate(form.submit_label or "Open", BUTTON_LABEL_CHARS)),
-                        action_id=f"{FORM_OPEN_ACTION}{ACTION_SUFFIX}{button_index}",
-                        value=encoded,
-                        style="primary",
-                    )
-                ]
-            )
-        )
-    return _json(blocks)
+    section, button = _offer_layout(form.submit_label, button_index)
+    text = truncate("\n".join(lines), SECTION_CHARS)
+    offer = {**section, "text": {**section["text"], "text": text}}
+    if not can_open:
+        return (offer,)
+    return (offer, *_filled(button, [encoded]))
+
+
+@functools.lru_cache(maxsize=CACHED_PIECES)
+def _offer_layout(submit_label: str, button_index: int) -> tuple[BlockJson, tuple[BlockJson, ...]]:
+    (section,) = _json([SectionBlock(text=md(_VALUE_SLOT))])
+    button = ButtonElement(
+        text=plain(truncate(submit_label or "Open", BUTTON_LABEL_CHARS)),
+        action_id=f"{FORM_OPEN_ACTION}{ACTION_SUFFIX}{button_index}",
+        value=_VALUE_SLOT,
+        style="primary",
+    )
+    return section, _json([ActionsBlock(elements=[button])])
 
 
 @functools.lru_cache(maxsize=CACHED_PIECES)
