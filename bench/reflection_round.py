@@ -255,8 +255,9 @@ BARE = {
 }
 
 
-async def bare_client(fake: Fake, members: int, concurrency: int, kind: str) -> float:
-    """One message to each member's DM, ``concurrency`` in flight; the seconds it took.
+async def bare_client(fake: Fake, members: int, concurrency: int, kind: str) -> tuple[float, float]:
+    """One message to each member's DM, ``concurrency`` in flight; the seconds it took, and the
+    CPU seconds this process spent meanwhile.
 
     The message is rendered once beforehand (the client only posts), so this is the floor:
     what the fake Slack and the HTTP client cost on this machine, with nothing else to do.
@@ -284,13 +285,13 @@ async def bare_client(fake: Fake, members: int, concurrency: int, kind: str) -> 
                     await raw(POST, json={**template, "channel": user_id(n)})
 
         await fake.bench(http, "reset", every=0, retry_after=1)
-        began = time.monotonic()
+        began, cpu = time.monotonic(), time.process_time()
         await asyncio.gather(*(worker() for _ in range(concurrency)))
-        took = time.monotonic() - began
+        took, cpu = time.monotonic() - began, time.process_time() - cpu
         seen = await fake.bench(http, "wait", within=0)
     if seen["reached"] != members or seen["duplicated"]:
         raise RuntimeError(f"the bare client did not reach everyone once: {seen}")
-    return took
+    return took, cpu
 
 
 # -- plcbot ----------------------------------------------------------------------------------
@@ -317,6 +318,7 @@ class Scenario:
     setup: float = 0.0
     first: float = 0.0
     last: float = 0.0
+    cpu: float = 0.0  # this process's CPU seconds from the command to the last prompt
     fake: dict[str, Any] = field(default_factory=dict)
     jobs: dict[str, int] = field(default_factory=dict)
     deliveries: dict[str, int] = field(default_factory=dict)
@@ -457,9 +459,10 @@ async def run_round(
             await fake.bench(
                 driver.http, "reset", every=scenario.every, retry_after=scenario.retry_after
             )
-            began = time.monotonic()
+            began, cpu = time.monotonic(), time.process_time()
             await driver.command("/reflect", "now")
             seen = await fake.bench(driver.http, "wait", within=within)
+            scenario.cpu = time.process_time() - cpu
             if seen["complete"]:
                 scenario.first = seen["first_at"] - began
                 scenario.last = seen["last_at"] - began
@@ -514,7 +517,7 @@ async def main(args: argparse.Namespace) -> int:
     ]
     if args.only:
         scenarios = [s for s in scenarios if s.name.startswith(f"({args.only})")]
-    bare: dict[str, list[float]] = {kind: [] for kind in BARE}
+    bare: dict[str, list[tuple[float, float]]] = {kind: [] for kind in BARE}
     async with fake_process(members) as fake:
         # The bare clients run before and after plcbot's round (a), the same messages to the
         # same fake, so drift on a shared machine shows in their spread.
@@ -532,26 +535,33 @@ async def main(args: argparse.Namespace) -> int:
 
 
 def report(
-    args: argparse.Namespace, scenarios: list[Scenario], bare: dict[str, list[float]]
+    args: argparse.Namespace,
+    scenarios: list[Scenario],
+    bare_runs: dict[str, list[tuple[float, float]]],
 ) -> None:
     database = scenarios[0].database if scenarios else "?"
     print(
         f"\none reflection round to {args.members:,} members on {database}; bare clients with "
         f"{args.concurrency} in flight (plcbot's scheduler runs {PLCBOT_CONCURRENCY} jobs at once)"
     )
+    bare = {kind: [took for took, _ in runs] for kind, runs in bare_runs.items()}
     for kind, label in BARE.items():
         runs = ", ".join(f"{t:.2f}s" for t in bare[kind])
-        print(f"{label}: {runs} (best {args.members / min(bare[kind]):,.0f}/s)")
-    header = ("scenario", "setup s", "1st s", "all s", "posts", "429s", "lost", "dupes")
+        cpu = min(c for _, c in bare_runs[kind]) / args.members * 1e6
+        print(
+            f"{label}: {runs} (best {args.members / min(bare[kind]):,.0f}/s, {cpu:.0f} us CPU/post)"
+        )
+    header = ("scenario", "setup s", "1st s", "all s", "cpu s", "posts", "429s", "lost", "dupes")
     print(f"\n{header[0]:<24}" + "".join(f"{h:>8}" for h in header[1:]))
     for s in scenarios:
         print(
-            f"{s.name:<24}{s.setup:8.1f}{s.first:8.2f}{s.last:8.2f}{s.fake['posts']:8d}"
+            f"{s.name:<24}{s.setup:8.1f}{s.first:8.2f}{s.last:8.2f}{s.cpu:8.2f}{s.fake['posts']:8d}"
             f"{s.fake['refused']:8d}{s.lost:8d}{s.fake['duplicated']:8d}"
         )
     print(
         "(setup: /team and /team sync; 1st, all: from the /reflect now request to the first and "
-        "the last member's prompt; posts include the one reply in the channel)"
+        "the last member's prompt; cpu: plcbot's CPU seconds meanwhile, all its threads; posts "
+        "include the one reply in the channel)"
     )
     best = min(bare["aiohttp"])
     for s in scenarios:
@@ -562,7 +572,8 @@ def report(
         else:
             print(
                 f"  {args.members / s.last:,.0f} prompts/s from the command, "
-                f"{args.members / max(s.last - s.first, 1e-9):,.0f}/s from the first prompt"
+                f"{args.members / max(s.last - s.first, 1e-9):,.0f}/s from the first prompt, "
+                f"{s.cpu / args.members * 1e6:.0f} us of plcbot's CPU per prompt"
             )
         if s.every == 0 and s.last:
             ratio = s.last / best

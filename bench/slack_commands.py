@@ -11,9 +11,9 @@ It starts the loopback fake Slack (``tests/support/fake_slack.py``), the bare bo
 picks, then for each app in turn (bare, plcbot, bare, plcbot) sends signed slash commands from
 ``--clients`` concurrent clients for ``--duration`` seconds after a warm-up. It reports
 acknowledged requests per second, the plcbot/bare ratio (target >= 0.8), ack latency
-percentiles (target p99 < 100 ms), how long plcbot took to deliver every answer after the load
-stopped, plcbot's start-up time (spawn to /readyz 200) and its resident memory idle and after
-the load (target < 150 MB).
+percentiles (target p99 < 100 ms), each app's CPU time per command, how long plcbot took to
+deliver every answer after the load stopped, plcbot's start-up time (spawn to /readyz 200) and
+its resident memory idle and after the load (target < 150 MB).
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     errors: int = 0
     in_ack: int = 0  # acks that carried the command's answer (adapters/slack/answer.py)
+    cpu: float = 0.0  # the app's CPU seconds during the run, answers still to follow included
+
+    @property
+    def cpu_ms(self) -> float:
+        """The app's CPU milliseconds per acknowledged command."""
+        return self.cpu / max(len(self.latencies), 1) * 1000
 
     @property
     def to_follow(self) -> int:
@@ -69,6 +75,12 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process so far (its threads included)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def start(args: list[str], env: dict[str, str] | None = None) -> subprocess.Popen[str]:
@@ -279,6 +291,7 @@ async def main() -> None:
                 "bare bolt": f"http://127.0.0.1:{bare_port}/slack/events",
                 "plcbot": f"{base}/slack/events",
             }
+            pids = {"bare bolt": bare.pid, "plcbot": plcbot.pid}
             for name, url in targets.items():
                 # The warm-up lasts until every person has used a command in every channel:
                 # a first sight stores the person and the membership (once in a deployment's
@@ -300,12 +313,14 @@ async def main() -> None:
             for _ in range(args.rounds):
                 for name, url in targets.items():
                     before = (await fake_stats(http, api_url)).get("response_url", 0)
+                    cpu = cpu_seconds(pids[name])
                     run = await load.run(name, url, args.clients, args.duration, args.rate)
                     runs[name].append(run)
                     if name == "plcbot":
                         stopped = time.perf_counter()
                         await answered(http, api_url, before + run.to_follow)
                         drains.append(time.perf_counter() - stopped)
+                    run.cpu = cpu_seconds(pids[name]) - cpu
             loaded = rss_mb(plcbot.pid)
             stats = await fake_stats(http, api_url)
         report(args, commands, runs, drains, startup, idle, loaded, stats)
@@ -346,19 +361,21 @@ def report(  # type: ignore[no-untyped-def]
         f"\ncommands: {', '.join(' '.join(c).strip() for c in commands)}; "
         f"{args.clients} clients, {args.channels} channels, {args.rounds} x {args.duration:g}s"
     )
-    header = ("app", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms")
+    header = ("app", "req/s", "p50 ms", "p90 ms", "p99 ms", "max ms", "CPU ms")
     print(f"{header[0]:<10}" + "".join(f"{h:>9}" for h in header[1:]) + "  errors")
     for name, results in runs.items():
         for run in results:
             print(
                 f"{name:<10} {run.rps:9.0f} {run.percentile(0.5):9.1f} {run.percentile(0.9):9.1f}"
-                f"{run.percentile(0.99):9.1f}{max(run.latencies) * 1000:9.1f}  {run.errors:6d}"
+                f"{run.percentile(0.99):9.1f}{max(run.latencies) * 1000:9.1f}{run.cpu_ms:9.2f}"
+                f"  {run.errors:6d}"
             )
     bare_rps = statistics.median(r.rps for r in runs["bare bolt"])
     plc_rps = statistics.median(r.rps for r in runs["plcbot"])
     p99 = max(r.percentile(0.99) for r in runs["plcbot"])
     print(f"ratio plcbot/bare: {plc_rps / bare_rps:.2f} (target >= 0.8)")
     print(f"plcbot p99 ack latency: {p99:.1f} ms (target < 100 ms)")
+    print("(CPU ms: the app's own CPU time per acknowledged command, read from /proc)")
     handled = sum(len(r.latencies) for r in runs["plcbot"])
     carried = sum(r.in_ack for r in runs["plcbot"])
     print(f"plcbot answers carried in the ack: {carried / max(handled, 1):.0%}")
