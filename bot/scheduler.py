@@ -163,6 +163,19 @@ class Scheduler:
         )
         after_commit(session, lambda: self.wake_at(due_at))
 
+    async def schedule_each_in(
+        self, session: AsyncSession, jobs: Sequence[tuple[str, NewJob]]
+    ) -> None:
+        """:meth:`schedule_in` for several jobs (each ``(kind, job)``) in one statement."""
+        for kind, _job in jobs:
+            if kind not in self._kinds:
+                raise ValueError(f"no handler registered for job kind {kind!r}")
+        if not jobs:
+            return
+        await repo.schedule_each(session, jobs, now=self.clock.now())
+        first = min(job.due_at for _kind, job in jobs)
+        after_commit(session, lambda: self.wake_at(first))
+
     async def schedule_many_in(
         self, session: AsyncSession, *, kind: str, jobs: Sequence[NewJob]
     ) -> int:

@@ -183,6 +183,47 @@ async def test_many_jobs_are_scheduled_at_once_and_only_once(
     assert sorted(seen) == sorted(f"bulk:{n}" for n in range(1500))
 
 
+async def test_jobs_of_several_kinds_are_scheduled_or_moved_in_one_statement(
+    db: Database, clock: FakeClock
+) -> None:
+    seen: list[str] = []
+    s = make(db, clock, seen)
+    s.register("other", lambda job: _note(seen, job))
+    soon, later = clock.now() + timedelta(minutes=5), clock.now() + timedelta(hours=2)
+    await s.schedule(kind="note", key="moved", due_at=later)
+    statements: list[str] = []
+    engine = db.write_engine.sync_engine
+
+    def listener(*args: object) -> None:
+        statements.append(str(args[2]))  # the SQL of (conn, cursor, statement, ...)
+
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        async with db.write() as session:
+            await s.schedule_each_in(
+                session,
+                [
+                    ("note", repo.NewJob("moved", soon, {"n": 1})),
+                    ("other", repo.NewJob("fresh", soon, {"n": 2})),
+                ],
+            )
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len([sql for sql in statements if sql.lstrip().upper().startswith("INSERT")]) == 1
+    with pytest.raises(ValueError, match="no handler"):
+        async with db.write() as session:
+            await s.schedule_each_in(session, [("nobody", repo.NewJob("x", soon, {}))])
+    clock.advance(timedelta(minutes=6))
+    await s.run_due()
+    assert sorted(seen) == ["fresh", "moved"]  # "moved" runs at its new time, once
+    clock.advance(timedelta(hours=3))
+    assert await s.run_due() == 0
+
+
+async def _note(seen: list[str], job: Job) -> None:
+    seen.append(job.key)
+
+
 async def test_a_platforms_rate_limit_retries_the_job_after_its_retry_after(
     db: Database, clock: FakeClock
 ) -> None:

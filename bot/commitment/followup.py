@@ -25,7 +25,7 @@ from storage import commitments as repo
 from storage import identity
 from storage.commitments import DONE, NOT_YET, OPEN, PARTLY, Commitment
 from storage.identity import Member, Team
-from storage.jobs import Job
+from storage.jobs import Job, NewJob
 
 log = logging.getLogger(__name__)
 
@@ -102,18 +102,13 @@ class FollowUp:
             ),
             SILENCE: (nudges.silence_at, None),
         }
+        planned: list[tuple[str, NewJob]] = []
         for kind, (due_at, not_after) in wanted.items():
             if c.status == OPEN and due_at is not None:
-                await scheduler.schedule_in(
-                    session,
-                    kind=kind,
-                    key=key(c.id, kind),
-                    due_at=due_at,
-                    payload=payload,
-                    not_after=not_after,
-                )
+                planned.append((kind, NewJob(key(c.id, kind), due_at, payload, not_after)))
             elif not fresh:
                 await scheduler.cancel_in(session, key(c.id, kind))
+        await scheduler.schedule_each_in(session, planned)
 
     async def stop_chasing(self, session: AsyncSession, c: Commitment) -> None:
         for kind in (REMIND, DUE, SILENCE):
