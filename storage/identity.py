@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import Base
 from storage.models import ConversationRefRow, MemberRow, TeamMemberRow, TeamRow, WorkspaceRow
-from storage.upsert import built_once, insert_ignore, upsert, upsert_many
+from storage.upsert import built_once, insert_ignore, insert_of, upsert, upsert_many
 
 LEAD = "lead"
 MEMBER = "member"
@@ -198,6 +198,92 @@ async def ensure_membership(
         ["team_id", "member_id"],
     )
     return role, inserted
+
+
+_RENAMED = ("display_name", "updated_at")  # what a roster without a time zone updates
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone a platform lists (a roster sync), as :func:`ensure_members` stores them."""
+
+    user_id: str
+    display_name: str
+    timezone: str | None
+
+
+async def ensure_members(
+    session: AsyncSession, workspace_id: int, people: Sequence[Person], now: datetime
+) -> dict[str, int]:
+    """:func:`ensure_member` for many people at once; their member ids by platform user id.
+
+    Two statements at most, whatever the number (one for people whose time zone is known, which
+    it updates, one for the rest, whose stored zone it keeps). A person listed twice is stored
+    once, as listed last."""
+    last = {person.user_id: person for person in people}
+    ids: dict[str, int] = {}
+    for with_zone in (True, False):
+        rows = [
+            {
+                "workspace_id": workspace_id,
+                "user_id": p.user_id,
+                "display_name": p.display_name,
+                "timezone": p.timezone,
+                "created_at": now,
+                "updated_at": now,
+            }
+            for p in last.values()
+            if bool(p.timezone) == with_zone
+        ]
+        changing = ("display_name", "updated_at", "timezone") if with_zone else _RENAMED
+        found = await upsert_many(
+            session,
+            MemberRow,
+            rows,
+            ("workspace_id", "user_id"),
+            changing,
+            returning=("user_id", "id"),
+        )
+        ids.update((str(user_id), int(member_id)) for user_id, member_id in found)
+    return ids
+
+
+async def ensure_memberships(
+    session: AsyncSession, team_id: int, member_ids: Sequence[int], now: datetime
+) -> None:
+    """:func:`ensure_membership` with ``may_lead=False`` for many members at once: those who had
+    left are back, the others join as members; roles already given stay."""
+    if not member_ids:
+        return
+    await session.execute(
+        built_once(session, _rejoin),
+        {"team": team_id, "ids": sorted(set(member_ids))},
+    )
+    await session.execute(
+        built_once(session, _join),
+        [
+            {"team_id": team_id, "member_id": m, "role": MEMBER, "active": True, "joined_at": now}
+            for m in sorted(set(member_ids))
+        ],
+    )
+
+
+def _rejoin(_dialect: str) -> Any:
+    return (
+        update(TeamMemberRow)
+        .where(
+            TeamMemberRow.team_id == bindparam("team"),
+            TeamMemberRow.member_id.in_(bindparam("ids", expanding=True)),
+            TeamMemberRow.active.is_(False),
+        )
+        .values(active=True)
+    )
+
+
+def _join(dialect: str) -> Any:
+    return insert_of(dialect, TeamMemberRow).on_conflict_do_nothing(
+        index_elements=["team_id", "member_id"]
+    )
 
 
 async def set_role(session: AsyncSession, team_id: int, member_id: int, role: str) -> None:

@@ -33,13 +33,13 @@ def _upsert_statement(
     model: type[Base],
     keys: tuple[str, ...],
     update: tuple[str, ...],
-    returning: str | None,
+    returning: tuple[str, ...],
 ) -> Any:
     stmt = insert_of(dialect, model)
     stmt = stmt.on_conflict_do_update(
         index_elements=list(keys), set_={name: stmt.excluded[name] for name in update}
     )
-    return stmt.returning(stmt.table.c[returning]) if returning else stmt
+    return stmt.returning(*(stmt.table.c[name] for name in returning)) if returning else stmt
 
 
 def insert_of(dialect: str, model: type[Base]) -> Any:
@@ -81,7 +81,8 @@ async def upsert(
     """Insert, or update ``update`` where a row with the same ``keys`` exists; with
     ``returning``, that column of the row inserted or updated (its id, say)."""
     dialect = session.get_bind().dialect.name
-    stmt = _upsert_statement(dialect, model, tuple(keys), tuple(update), returning)
+    columns = (returning,) if returning else ()
+    stmt = _upsert_statement(dialect, model, tuple(keys), tuple(update), columns)
     result = await session.execute(stmt, dict(values))
     return result.scalar_one() if returning else None
 
@@ -92,10 +93,15 @@ async def upsert_many(
     rows: Sequence[Mapping[str, Any]],
     keys: Sequence[str],
     update: Sequence[str],
-) -> None:
-    """:func:`upsert` for many rows: one statement, run once per row by the driver."""
+    *,
+    returning: Sequence[str] = (),
+) -> list[Any]:
+    """:func:`upsert` for many rows in one statement; with ``returning``, those columns of
+    each row inserted or updated (in no particular order: return a key with them). ``rows``
+    must not repeat a key (PostgreSQL refuses to update one row twice in a statement)."""
     if not rows:
-        return
+        return []
     dialect = session.get_bind().dialect.name
-    stmt = _upsert_statement(dialect, model, tuple(keys), tuple(update), None)
-    await session.execute(stmt, [dict(row) for row in rows])
+    stmt = _upsert_statement(dialect, model, tuple(keys), tuple(update), tuple(returning))
+    result = await session.execute(stmt, [dict(row) for row in rows])
+    return list(result.all()) if returning else []

@@ -4,11 +4,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from storage import identity, migrate
 from storage.db import Database, DatabaseUnavailable
-from storage.models import JobRow
+from storage.models import JobRow, TeamMemberRow
 from storage.schema import metadata
 
 
@@ -202,5 +202,50 @@ async def test_a_team_list_reads_each_member_as_the_member_lookup_does(db_url: s
             assert await identity.teams_of(s, ids[0]) == [(found, identity.LEAD)]
             sam = await identity.find_member(s, ws, "U2")
             assert sam is not None and sam.display_name == "Sam O." and sam.id == ids[1]
+    finally:
+        await db.close()
+
+
+async def test_a_roster_is_stored_many_people_at_a_time_as_one_by_one_would(db_url: str) -> None:
+    db = Database(db_url)
+    try:
+        await migrate.upgrade(db)
+        now = datetime(2026, 12, 7, tzinfo=UTC)
+        later = now + timedelta(days=1)
+        async with db.write() as s:
+            ws = await identity.ensure_workspace(s, "slack", "T1", now)
+            team = await identity.ensure_team(s, ws, "C1", "plc", now)
+            lead = await identity.ensure_member(s, ws, "U1", "Maria", "America/Chicago", now)
+            await identity.ensure_membership(s, team, lead, now)
+            gone = await identity.ensure_member(s, ws, "U2", "Sam", "Europe/Oslo", now)
+            await identity.ensure_membership(s, team, gone, now)
+            await s.execute(  # nothing in plcbot sets this yet; a roster sync must undo it
+                update(TeamMemberRow)
+                .where(TeamMemberRow.team_id == team, TeamMemberRow.member_id == gone)
+                .values(active=False)
+            )
+        people = [
+            identity.Person("U1", "Maria G.", None),  # no zone given: hers is kept
+            identity.Person("U2", "Sam", "America/Denver"),
+            *(identity.Person(f"U{n}", f"Teacher {n}", None) for n in range(3, 60)),
+            identity.Person("U3", "Teacher 3 (renamed)", "Asia/Tokyo"),  # listed twice
+        ]
+        async with db.write() as s:
+            ids = await identity.ensure_members(s, ws, people, later)
+            await identity.ensure_memberships(s, team, list(ids.values()), later)
+            assert await identity.ensure_members(s, ws, [], later) == {}
+            await identity.ensure_memberships(s, team, [], later)
+        assert ids["U1"] == lead and ids["U2"] == gone and len(ids) == 59
+        async with db.read() as s:
+            listed = {tm.member.user_id: tm for tm in await identity.team_members(s, team)}
+            for user_id, member_id in ids.items():
+                assert await identity.get_member(s, member_id) == listed[user_id].member
+        assert len(listed) == 59  # Sam is back
+        assert listed["U1"].role == identity.LEAD and listed["U1"].member.display_name == "Maria G."
+        assert listed["U1"].member.timezone == "America/Chicago"
+        assert listed["U2"].member.timezone == "America/Denver"
+        assert listed["U3"].member.display_name == "Teacher 3 (renamed)"
+        assert listed["U3"].member.timezone == "Asia/Tokyo"
+        assert {tm.role for user_id, tm in listed.items() if user_id != "U1"} == {identity.MEMBER}
     finally:
         await db.close()

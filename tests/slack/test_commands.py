@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.clock import FakeClock
 from bot.events import CommandEvent, ConversationKind
+from bot.identity import ROSTER_GROUP
 from storage import identity as repo
 from storage.commitments import CommitmentRow
 from storage.models import MemberRow, TeamRow
@@ -141,6 +142,26 @@ async def test_a_mentioned_person_can_be_made_lead(slack: SlackWorkspace) -> Non
     async with slack.bot.db.read() as session:
         roles = {tm.member.user_id: tm.role for tm in await repo.team_members(session, 1)}
     assert roles == {MARIA: "lead", SAM: "lead"}
+
+
+async def test_team_sync_stores_a_channel_of_thousands_a_group_at_a_time(
+    slack: SlackWorkspace,
+) -> None:
+    people = [f"U{n:05d}" for n in range(ROSTER_GROUP * 2 + 7)]
+    for user_id in people:
+        slack.fake.add_user(user_id, f"teacher{user_id}", tz="America/Chicago")
+    slack.fake.channel_members[CHANNEL] += people
+    await slack.command("/team")  # Maria is the first, so the lead
+    await slack.command("/team", "sync")
+    await slack.settled()
+    everyone = len(people) + 3  # Maria, Sam and Jo were in the channel already
+    assert f"all {everyone} people" in texts(slack.fake.answers()[-1])
+    async with slack.bot.db.read() as session:
+        roles = {tm.member.user_id: tm.role for tm in await repo.team_members(session, 1)}
+        zones = set((await session.execute(select(MemberRow.timezone))).scalars())
+    assert len(roles) == everyone and set(people) <= roles.keys()
+    assert roles[MARIA] == "lead" and sorted(roles.values()).count("lead") == 1
+    assert "America/Chicago" in zones
 
 
 async def test_command_text_containing_the_word_payload_is_not_lost(
