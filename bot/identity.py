@@ -20,8 +20,8 @@ from storage.db import Database
 from storage.identity import Member, Team
 
 CACHE_SECONDS = 60.0
-ROSTER_GROUP = 500  # people per write transaction in a roster sync (see sync_roster)
 CACHE_SIZE = 10_000
+ROSTER_GROUP = 500  # people per write transaction in a roster sync (see sync_roster)
 
 
 @dataclass(frozen=True, slots=True)

@@ -149,8 +149,7 @@ class Scheduler:
         replace: bool = True,
     ) -> None:
         """Schedule inside the caller's transaction; the wake-up is arranged once it commits."""
-        if kind not in self._kinds:
-            raise ValueError(f"no handler registered for job kind {kind!r}")
+        self._check_kind(kind)
         await repo.schedule(
             session,
             kind=kind,
@@ -168,8 +167,7 @@ class Scheduler:
     ) -> None:
         """:meth:`schedule_in` for several jobs (each ``(kind, job)``) in one statement."""
         for kind, _job in jobs:
-            if kind not in self._kinds:
-                raise ValueError(f"no handler registered for job kind {kind!r}")
+            self._check_kind(kind)
         if not jobs:
             return
         await repo.schedule_each(session, jobs, now=self.clock.now())
@@ -180,14 +178,17 @@ class Scheduler:
         self, session: AsyncSession, *, kind: str, jobs: Sequence[NewJob]
     ) -> int:
         """Schedule many jobs of one kind at once; keys that already exist are left alone."""
-        if kind not in self._kinds:
-            raise ValueError(f"no handler registered for job kind {kind!r}")
+        self._check_kind(kind)
         if not jobs:
             return 0
         created = await repo.schedule_many(session, kind=kind, jobs=jobs, now=self.clock.now())
         first = min(job.due_at for job in jobs)
         after_commit(session, lambda: self.wake_at(first))
         return created
+
+    def _check_kind(self, kind: str) -> None:
+        if kind not in self._kinds:
+            raise ValueError(f"no handler registered for job kind {kind!r}")
 
     async def schedule(self, **kwargs: Any) -> None:
         async with self.db.write() as session:

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.base import Base
 from storage.models import ConversationRefRow, MemberRow, TeamMemberRow, TeamRow, WorkspaceRow
-from storage.upsert import built_once, insert_ignore, insert_of, upsert, upsert_many
+from storage.upsert import built_once, insert_ignore, insert_ignore_many, upsert, upsert_many
 
 LEAD = "lead"
 MEMBER = "member"
@@ -121,6 +121,33 @@ async def ensure_team(
     return int(team_id)
 
 
+@dataclass(frozen=True, slots=True)
+class Person:
+    """Someone as a platform lists them, for :func:`ensure_member` and :func:`ensure_members`."""
+
+    user_id: str
+    display_name: str
+    timezone: str | None
+
+
+def _member_row(workspace_id: int, person: Person, now: datetime) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "user_id": person.user_id,
+        "display_name": person.display_name,
+        "timezone": person.timezone,
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def _member_changes(with_zone: bool) -> tuple[str, ...]:
+    """What seeing someone again updates: the name always, the time zone when one is given."""
+    return (
+        ("display_name", "updated_at", "timezone") if with_zone else ("display_name", "updated_at")
+    )
+
+
 async def ensure_member(
     session: AsyncSession,
     workspace_id: int,
@@ -130,17 +157,8 @@ async def ensure_member(
     now: datetime,
     last_team_id: int | None = None,
 ) -> int:
-    values: dict[str, Any] = {
-        "workspace_id": workspace_id,
-        "user_id": user_id,
-        "display_name": display_name,
-        "timezone": timezone,
-        "created_at": now,
-        "updated_at": now,
-    }
-    changing = ["display_name", "updated_at"]
-    if timezone:
-        changing.append("timezone")
+    values = _member_row(workspace_id, Person(user_id, display_name, timezone), now)
+    changing = list(_member_changes(bool(timezone)))
     if last_team_id is not None:
         values["last_team_id"] = last_team_id
         changing.append("last_team_id")
@@ -200,18 +218,6 @@ async def ensure_membership(
     return role, inserted
 
 
-_RENAMED = ("display_name", "updated_at")  # what a roster without a time zone updates
-
-
-@dataclass(frozen=True, slots=True)
-class Person:
-    """Someone a platform lists (a roster sync), as :func:`ensure_members` stores them."""
-
-    user_id: str
-    display_name: str
-    timezone: str | None
-
-
 async def ensure_members(
     session: AsyncSession, workspace_id: int, people: Sequence[Person], now: datetime
 ) -> dict[str, int]:
@@ -223,25 +229,13 @@ async def ensure_members(
     last = {person.user_id: person for person in people}
     ids: dict[str, int] = {}
     for with_zone in (True, False):
-        rows = [
-            {
-                "workspace_id": workspace_id,
-                "user_id": p.user_id,
-                "display_name": p.display_name,
-                "timezone": p.timezone,
-                "created_at": now,
-                "updated_at": now,
-            }
-            for p in last.values()
-            if bool(p.timezone) == with_zone
-        ]
-        changing = ("display_name", "updated_at", "timezone") if with_zone else _RENAMED
+        group = [p for p in last.values() if bool(p.timezone) == with_zone]
         found = await upsert_many(
             session,
             MemberRow,
-            rows,
+            [_member_row(workspace_id, p, now) for p in group],
             ("workspace_id", "user_id"),
-            changing,
+            _member_changes(with_zone),
             returning=("user_id", "id"),
         )
         ids.update((str(user_id), int(member_id)) for user_id, member_id in found)
@@ -255,16 +249,16 @@ async def ensure_memberships(
     left are back, the others join as members; roles already given stay."""
     if not member_ids:
         return
-    await session.execute(
-        built_once(session, _rejoin),
-        {"team": team_id, "ids": sorted(set(member_ids))},
-    )
-    await session.execute(
-        built_once(session, _join),
+    ids = sorted(set(member_ids))
+    await session.execute(built_once(session, _rejoin), {"team": team_id, "ids": ids})
+    await insert_ignore_many(
+        session,
+        TeamMemberRow,
         [
             {"team_id": team_id, "member_id": m, "role": MEMBER, "active": True, "joined_at": now}
-            for m in sorted(set(member_ids))
+            for m in ids
         ],
+        ["team_id", "member_id"],
     )
 
 
@@ -277,12 +271,6 @@ def _rejoin(_dialect: str) -> Any:
             TeamMemberRow.active.is_(False),
         )
         .values(active=True)
-    )
-
-
-def _join(dialect: str) -> Any:
-    return insert_of(dialect, TeamMemberRow).on_conflict_do_nothing(
-        index_elements=["team_id", "member_id"]
     )
 
 

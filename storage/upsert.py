@@ -69,6 +69,18 @@ async def insert_ignore(
     return bool(getattr(result, "rowcount", 0))
 
 
+async def insert_ignore_many(
+    session: AsyncSession,
+    model: type[Base],
+    rows: Sequence[Mapping[str, Any]],
+    keys: Sequence[str],
+) -> None:
+    """:func:`insert_ignore` for many rows in one statement."""
+    if rows:
+        stmt = _ignore_statement(session.get_bind().dialect.name, model, tuple(keys))
+        await session.execute(stmt, [dict(row) for row in rows])
+
+
 async def upsert(
     session: AsyncSession,
     model: type[Base],
