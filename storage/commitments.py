@@ -224,47 +224,71 @@ class Draft:
 # -- writing ----------------------------------------------------------------------------------
 
 
-def _next_number_statement(dialect: str) -> Any:
+def _next_numbers_statement(dialect: str) -> Any:
     stmt = insert_of(dialect, CommitmentCounterRow)
     return stmt.on_conflict_do_update(
         index_elements=["team_id"],
-        set_={"last_number": CommitmentCounterRow.last_number + 1},
-    ).returning(CommitmentCounterRow.last_number)
+        set_={"last_number": CommitmentCounterRow.last_number + stmt.excluded.last_number},
+    ).returning(
+        CommitmentCounterRow.team_id, CommitmentCounterRow.last_number, sort_by_parameter_order=True
+    )
 
 
-async def next_number(session: AsyncSession, team_id: int) -> int:
-    stmt = built_once(session, _next_number_statement)
-    result = await session.execute(stmt, {"team_id": team_id, "last_number": 1})
-    number: int = result.scalar_one()
-    return number
+async def next_numbers(session: AsyncSession, wanted: Mapping[int, int]) -> dict[int, int]:
+    """Take ``wanted[team_id]`` new numbers for each team; the first of each team's run.
+
+    The counter moves by the whole run in one statement, so the numbers of commitments stored
+    together are consecutive within their team."""
+    result = await session.execute(
+        built_once(session, _next_numbers_statement),
+        [{"team_id": team_id, "last_number": count} for team_id, count in wanted.items()],
+    )
+    return {row.team_id: row.last_number - wanted[row.team_id] + 1 for row in result}
 
 
-async def insert(
-    session: AsyncSession, values: Mapping[str, Any], owner: Person, peers: Sequence[Person]
-) -> Commitment:
-    """Store a new commitment; it comes back as a read would return it, without reading it.
+@dataclass(frozen=True, slots=True)
+class NewCommitment:
+    """A commitment to store: its row's values, and the people the caller already holds."""
+
+    values: Mapping[str, Any]
+    owner: Person
+    peers: Sequence[Person]
+
+
+async def insert_many(session: AsyncSession, new: Sequence[NewCommitment]) -> list[Commitment]:
+    """Store new commitments; they come back as a read would return them, without reading.
 
     Core inserts, not the ORM's add and flush: nothing here needs the unit of work, and its
-    flush was the largest single cost of a /commit, paid while holding SQLite's one writer. The
-    row comes back from the insert itself (``RETURNING``, so defaults and types are the
-    database's), and the owner and peers are the people the caller already holds.
+    flush was the largest single cost of a /commit, paid while holding SQLite's one writer.
+    The rows come back from the insert itself (``RETURNING``, in the order given, so defaults
+    and types are the database's), and the owner and peers are the people the caller holds.
+    One statement for all the commitments and one for all their peers, however many there are.
     """
-    result = await session.execute(built_once(session, _insert_commitment), dict(values))
-    row = dict(result.mappings().one())
-    named = list({p.member_id: p for p in peers}.values())
-    if named:
-        await session.execute(
-            built_once(session, _insert_peer),
-            [{"commitment_id": row["id"], "member_id": p.member_id} for p in named],
-        )
-    row.update(owner_user_id=owner.user_id, owner_name=owner.name)
-    in_order = sorted(named, key=lambda p: (p.name, p.member_id))  # as _PEERS orders them
-    return _commitment(row, [Peer(p.member_id, p.user_id, p.name) for p in in_order])
+    if not new:
+        return []
+    result = await session.execute(
+        built_once(session, _insert_commitment), [dict(n.values) for n in new]
+    )
+    rows = [dict(row) for row in result.mappings()]
+    named = [list({p.member_id: p for p in n.peers}.values()) for n in new]
+    links = [
+        {"commitment_id": row["id"], "member_id": p.member_id}
+        for row, people in zip(rows, named, strict=True)
+        for p in people
+    ]
+    if links:
+        await session.execute(built_once(session, _insert_peer), links)
+    made = []
+    for row, n, people in zip(rows, new, named, strict=True):
+        row.update(owner_user_id=n.owner.user_id, owner_name=n.owner.name)
+        in_order = sorted(people, key=lambda p: (p.name, p.member_id))  # as _PEERS orders them
+        made.append(_commitment(row, [Peer(p.member_id, p.user_id, p.name) for p in in_order]))
+    return made
 
 
 def _insert_commitment(dialect: str) -> Any:
     stmt = insert_of(dialect, CommitmentRow)
-    return stmt.returning(*stmt.table.c)
+    return stmt.returning(*stmt.table.c, sort_by_parameter_order=True)
 
 
 def _insert_peer(dialect: str) -> Any:
@@ -338,16 +362,34 @@ async def add_history(
     kind: str,
     detail: Mapping[str, Any] | None = None,
 ) -> None:
-    await session.execute(
-        built_once(session, _insert_event),
-        {
-            "commitment_id": commitment_id,
-            "at": at,
-            "actor_id": actor_id,
-            "kind": kind,
-            "detail": dict(detail or {}),
-        },
-    )
+    await add_history_many(session, [HistoryRow(commitment_id, at, actor_id, kind, detail)])
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryRow:
+    commitment_id: int
+    at: datetime
+    actor_id: int | None
+    kind: str
+    detail: Mapping[str, Any] | None = None
+
+
+async def add_history_many(session: AsyncSession, rows: Sequence[HistoryRow]) -> None:
+    """History entries of any commitments, in one statement."""
+    if rows:
+        await session.execute(
+            built_once(session, _insert_event),
+            [
+                {
+                    "commitment_id": r.commitment_id,
+                    "at": r.at,
+                    "actor_id": r.actor_id,
+                    "kind": r.kind,
+                    "detail": dict(r.detail or {}),
+                }
+                for r in rows
+            ],
+        )
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ Every handler re-reads the commitment and does nothing if it moved on (done, re-
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -83,14 +83,27 @@ class FollowUp:
         zone = self.core.zone_for(owner, team)
         return await self.timing.soon(team.id, zone, self.core.clock.now())
 
-    async def apply(
-        self, session: AsyncSession, c: Commitment, nudges: Nudges, *, fresh: bool = False
-    ) -> None:
-        """(Re)schedule the owner's nudges for an open commitment; cancel them otherwise.
-
-        ``fresh``: the commitment was made in this transaction, so it has no nudges to cancel
-        (each statement saved counts: SQLite takes one writer at a time)."""
+    async def apply(self, session: AsyncSession, c: Commitment, nudges: Nudges) -> None:
+        """(Re)schedule the owner's nudges for an open commitment; cancel them otherwise."""
         scheduler = self.core.scheduler
+        planned = self._planned(c, nudges)
+        wanted = {kind for kind, _job in planned}
+        for kind in (REMIND, DUE, SILENCE):
+            if kind not in wanted:
+                await scheduler.cancel_in(session, key(c.id, kind))
+        await scheduler.schedule_each_in(session, planned)
+
+    async def apply_new(
+        self, session: AsyncSession, made: Sequence[tuple[Commitment, Nudges]]
+    ) -> None:
+        """Schedule the nudges of commitments made in this transaction, in one statement.
+
+        They have no nudges to cancel, and each statement saved counts: SQLite takes one
+        writer at a time."""
+        planned = [job for c, nudges in made for job in self._planned(c, nudges)]
+        await self.core.scheduler.schedule_each_in(session, planned)
+
+    def _planned(self, c: Commitment, nudges: Nudges) -> list[tuple[str, NewJob]]:
         payload = {"id": c.id, "due": c.due_on.isoformat()}
         wanted = {
             REMIND: (nudges.remind_at, nudges.not_after_remind),
@@ -102,13 +115,11 @@ class FollowUp:
             ),
             SILENCE: (nudges.silence_at, None),
         }
-        planned: list[tuple[str, NewJob]] = []
-        for kind, (due_at, not_after) in wanted.items():
-            if c.status == OPEN and due_at is not None:
-                planned.append((kind, NewJob(key(c.id, kind), due_at, payload, not_after)))
-            elif not fresh:
-                await scheduler.cancel_in(session, key(c.id, kind))
-        await scheduler.schedule_each_in(session, planned)
+        return [
+            (kind, NewJob(key(c.id, kind), due_at, payload, not_after))
+            for kind, (due_at, not_after) in wanted.items()
+            if c.status == OPEN and due_at is not None
+        ]
 
     async def stop_chasing(self, session: AsyncSession, c: Commitment) -> None:
         for kind in (REMIND, DUE, SILENCE):

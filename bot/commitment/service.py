@@ -6,13 +6,15 @@ down never loses a saved change; see :mod:`bot.commitment.sending`.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
+from bot.batching import GroupCall
 from bot.commitment import prompts
-from bot.commitment.followup import FollowUp
+from bot.commitment.followup import FollowUp, Nudges
 from bot.commitment.inputs import Changes, Plan
 from bot.commitment.sending import send_now
 from bot.commitment.views import team_note
@@ -42,10 +44,37 @@ class Reported:
     asking_peers: bool  # the peers will hear about this report
 
 
+@dataclass(eq=False, slots=True)
+class _Making:
+    """One :meth:`CommitmentService.create` call, waiting for the transaction that stores it."""
+
+    plan: Plan
+    draft_id: int | None
+    nudges: Nudges
+    now: datetime
+
+
+class _NotStored(Exception):
+    """A group's statements failed, so its transaction was rolled back before any commit."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _answered(became: Commitment | None) -> UserError:
+    return UserError(
+        "You already answered this proposal"
+        + (f" (it became commitment {became.ref})." if became is not None else ".")
+        + " See /commitments."
+    )
+
+
 class CommitmentService:
     def __init__(self, core: Core, followup: FollowUp) -> None:
         self.core = core
         self.followup = followup
+        self._making: GroupCall[_Making, Commitment | Exception] = GroupCall(self._make_many)
 
     def _today(self, member: Member, team: Team) -> date:
         return self.core.clock.now().astimezone(self.core.zone_for(member, team)).date()
@@ -59,50 +88,120 @@ class CommitmentService:
     # -- making ------------------------------------------------------------------------------
 
     async def create(self, plan: Plan, *, draft_id: int | None = None) -> Commitment:
+        """Store a new commitment (from a draft: confirm it), with its history and nudges.
+
+        Calls that arrive while a commitment is being stored wait and are stored together, in
+        one transaction and a few statements for all of them (:class:`bot.batching.GroupCall`):
+        when a meeting ends and everyone types ``/commit`` at once, a transaction's own cost is
+        paid once per group instead of once each, while SQLite's one writer is held.
+        """
         nudges = await self.followup.nudges(plan.team, plan.owner, plan.due_on, bool(plan.peers))
-        now = self.core.clock.now()
+        made = await self._making(_Making(plan, draft_id, nudges, self.core.clock.now()))
+        if isinstance(made, Exception):
+            raise made
+        assert made is not None  # every call gets its own outcome
+        return made
+
+    async def _make_many(self, batch: Sequence[_Making]) -> dict[_Making, Commitment | Exception]:
+        try:
+            return await self._make(batch)
+        except _NotStored as failed:
+            if len(batch) == 1:
+                raise failed.error from None
+        # One call's failure is not the others': each again, in a transaction of its own. Only
+        # when nothing was committed: a failure at the commit itself may have stored them all.
+        outcomes: dict[_Making, Commitment | Exception] = {}
+        for making in batch:
+            try:
+                outcomes.update(await self._make([making]))
+            except _NotStored as failed:
+                outcomes[making] = failed.error
+        return outcomes
+
+    async def _make(self, batch: Sequence[_Making]) -> dict[_Making, Commitment | Exception]:
+        outcomes: dict[_Making, Commitment | Exception] = {}
         async with self.core.db.write() as session:
-            if draft_id is not None:
-                draft = await repo.get_draft(session, draft_id, for_update=True)
-                if draft is None or draft.state != PENDING:
-                    raise UserError(
-                        "You already answered this proposal"
-                        + (f" (it became commitment #{draft.commitment_id})." if draft else ".")
-                        + " See /commitments."
-                    )
-            peers = await admit_all(session, plan.team, plan.peers, now)
-            number = await repo.next_number(session, plan.team.id)
-            c = await repo.insert(
-                session,
-                {
-                    "team_id": plan.team.id,
-                    "number": number,
-                    "owner_id": plan.owner.id,
-                    "what": plan.what,
-                    "how_know": plan.how_know,
-                    "due_on": plan.due_on,
-                    "status": OPEN,
-                    "visibility": plan.visibility,
-                    "indicators": list(plan.indicators),
-                    "session_id": plan.session_id,
-                    "created_at": now,
-                    "updated_at": now,
-                },
-                Person(plan.owner.id, plan.owner.user_id, plan.owner.display_name),
-                [Person(p.id, p.user_id, p.display_name) for p in peers],
-            )
-            await repo.add_history(
-                session,
-                c.id,
-                now,
-                plan.owner.id,
-                "created",
-                {"session": plan.session_id} if plan.session_id else {},
-            )
-            if draft_id is not None:
-                await repo.decide_draft(session, draft_id, CONFIRMED, now, c.id)
-            await self.followup.apply(session, c, nudges, fresh=True)
-        return c
+            try:
+                made = await self._store(session, batch, outcomes)
+            except Exception as exc:
+                raise _NotStored(exc) from exc
+        outcomes.update(made)
+        return outcomes
+
+    async def _store(
+        self,
+        session: Any,
+        batch: Sequence[_Making],
+        refused: dict[_Making, Commitment | Exception],
+    ) -> dict[_Making, Commitment]:
+        """The statements of :meth:`_make`; calls that cannot go ahead go into ``refused``."""
+        drafts: dict[int, _Making] = {}
+        twice: list[_Making] = []  # the same proposal confirmed again in this group
+        for making in batch:
+            if making.draft_id is None:
+                continue
+            if making.draft_id in drafts:
+                twice.append(making)
+                continue
+            draft = await repo.get_draft(session, making.draft_id, for_update=True)
+            if draft is None or draft.state != PENDING:
+                became = None
+                if draft is not None and draft.commitment_id is not None:
+                    became = await repo.get(session, draft.commitment_id)
+                refused[making] = _answered(became)
+            else:
+                drafts[making.draft_id] = making
+        going = [making for making in batch if making not in refused and making not in twice]
+        if not going:
+            return {}
+        peers = [
+            await admit_all(session, making.plan.team, making.plan.peers, making.now)
+            for making in going
+        ]
+        numbers = await repo.next_numbers(session, Counter(making.plan.team.id for making in going))
+        new = []
+        for making, named in zip(going, peers, strict=True):
+            plan = making.plan
+            number = numbers[plan.team.id]
+            numbers[plan.team.id] += 1
+            values = {
+                "team_id": plan.team.id,
+                "number": number,
+                "owner_id": plan.owner.id,
+                "what": plan.what,
+                "how_know": plan.how_know,
+                "due_on": plan.due_on,
+                "status": OPEN,
+                "visibility": plan.visibility,
+                "indicators": list(plan.indicators),
+                "session_id": plan.session_id,
+                "created_at": making.now,
+                "updated_at": making.now,
+            }
+            owner = Person(plan.owner.id, plan.owner.user_id, plan.owner.display_name)
+            people = [Person(p.id, p.user_id, p.display_name) for p in named]
+            new.append(repo.NewCommitment(values, owner, people))
+        made = dict(zip(going, await repo.insert_many(session, new), strict=True))
+        await repo.add_history_many(
+            session,
+            [
+                repo.HistoryRow(
+                    c.id,
+                    making.now,
+                    making.plan.owner.id,
+                    "created",
+                    {"session": making.plan.session_id} if making.plan.session_id else {},
+                )
+                for making, c in made.items()
+            ],
+        )
+        for draft_id, making in drafts.items():
+            await repo.decide_draft(session, draft_id, CONFIRMED, making.now, made[making].id)
+        for making in twice:
+            assert making.draft_id is not None
+            refused[making] = _answered(made[drafts[making.draft_id]])
+        await self.followup.apply_new(session, [(c, making.nudges) for making, c in made.items()])
+        return made
 
     async def announce(self, c: Commitment, team: Team, *, in_channel_reply: bool) -> None:
         """Tell the team (shared) or the named peers (private) about a new commitment.
