@@ -229,9 +229,7 @@ def _next_numbers_statement(dialect: str) -> Any:
     return stmt.on_conflict_do_update(
         index_elements=["team_id"],
         set_={"last_number": CommitmentCounterRow.last_number + stmt.excluded.last_number},
-    ).returning(
-        CommitmentCounterRow.team_id, CommitmentCounterRow.last_number, sort_by_parameter_order=True
-    )
+    ).returning(CommitmentCounterRow.team_id, CommitmentCounterRow.last_number)
 
 
 async def next_numbers(session: AsyncSession, wanted: Mapping[int, int]) -> dict[int, int]:
@@ -260,16 +258,21 @@ async def insert_many(session: AsyncSession, new: Sequence[NewCommitment]) -> li
 
     Core inserts, not the ORM's add and flush: nothing here needs the unit of work, and its
     flush was the largest single cost of a /commit, paid while holding SQLite's one writer.
-    The rows come back from the insert itself (``RETURNING``, in the order given, so defaults
-    and types are the database's), and the owner and peers are the people the caller holds.
-    One statement for all the commitments and one for all their peers, however many there are.
+    The rows come back from the insert itself (``RETURNING``, so defaults and types are the
+    database's), and the owner and peers are the people the caller holds. One statement for
+    all the commitments and one for all their peers, however many there are.
+
+    A multi-row ``RETURNING`` promises no order, and asking SQLAlchemy for the order of the
+    parameters makes it insert row by row on SQLite; each row is found by its team and number
+    instead, which are unique.
     """
     if not new:
         return []
     result = await session.execute(
         built_once(session, _insert_commitment), [dict(n.values) for n in new]
     )
-    rows = [dict(row) for row in result.mappings()]
+    returned = {(row["team_id"], row["number"]): dict(row) for row in result.mappings()}
+    rows = [returned[n.values["team_id"], n.values["number"]] for n in new]
     named = [list({p.member_id: p for p in n.peers}.values()) for n in new]
     links = [
         {"commitment_id": row["id"], "member_id": p.member_id}
@@ -288,7 +291,7 @@ async def insert_many(session: AsyncSession, new: Sequence[NewCommitment]) -> li
 
 def _insert_commitment(dialect: str) -> Any:
     stmt = insert_of(dialect, CommitmentRow)
-    return stmt.returning(*stmt.table.c, sort_by_parameter_order=True)
+    return stmt.returning(*stmt.table.c)
 
 
 def _insert_peer(dialect: str) -> Any:
