@@ -1,4 +1,5 @@
-"""Changing commitments: each change is one transaction with its history row and its jobs.
+"""Changing commitments: each change is one transaction with its history row and its jobs
+(new commitments made at the same moment share one: :meth:`CommitmentService.create`).
 
 Announcements (the team note, a peer's message) go out after the commit, so a platform that is
 down never loses a saved change; see :mod:`bot.commitment.sending`.
