@@ -236,10 +236,12 @@ async def next_numbers(session: AsyncSession, wanted: Mapping[int, int]) -> dict
     """Take ``wanted[team_id]`` new numbers for each team; the first of each team's run.
 
     The counter moves by the whole run in one statement, so the numbers of commitments stored
-    together are consecutive within their team."""
+    together are consecutive within their team. The teams' counters are taken in the order of
+    their ids, so two replicas' transactions never wait for each other's in a circle (on
+    PostgreSQL that is a deadlock, and one of them fails after a second)."""
     result = await session.execute(
         built_once(session, _next_numbers_statement),
-        [{"team_id": team_id, "last_number": count} for team_id, count in wanted.items()],
+        [{"team_id": team_id, "last_number": wanted[team_id]} for team_id in sorted(wanted)],
     )
     return {row.team_id: row.last_number - wanted[row.team_id] + 1 for row in result}
 
