@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.batching import GroupCall
 from bot.commitment import prompts
 from bot.commitment.followup import FollowUp, Nudges
@@ -120,22 +122,17 @@ class CommitmentService:
         return outcomes
 
     async def _make(self, batch: Sequence[_Making]) -> dict[_Making, Commitment | Exception]:
-        outcomes: dict[_Making, Commitment | Exception] = {}
         async with self.core.db.write() as session:
             try:
-                made = await self._store(session, batch, outcomes)
+                return await self._store(session, batch)
             except Exception as exc:
                 raise _NotStored(exc) from exc
-        outcomes.update(made)
-        return outcomes
 
     async def _store(
-        self,
-        session: Any,
-        batch: Sequence[_Making],
-        refused: dict[_Making, Commitment | Exception],
-    ) -> dict[_Making, Commitment]:
-        """The statements of :meth:`_make`; calls that cannot go ahead go into ``refused``."""
+        self, session: AsyncSession, batch: Sequence[_Making]
+    ) -> dict[_Making, Commitment | Exception]:
+        """The statements of :meth:`_make`: each call's commitment, or why it was refused."""
+        outcomes: dict[_Making, Commitment | Exception] = {}
         drafts: dict[int, _Making] = {}
         twice: list[_Making] = []  # the same proposal confirmed again in this group
         for making in batch:
@@ -149,12 +146,12 @@ class CommitmentService:
                 became = None
                 if draft is not None and draft.commitment_id is not None:
                     became = await repo.get(session, draft.commitment_id)
-                refused[making] = _answered(became)
+                outcomes[making] = _answered(became)
             else:
                 drafts[making.draft_id] = making
-        going = [making for making in batch if making not in refused and making not in twice]
+        going = [making for making in batch if making not in outcomes and making not in twice]
         if not going:
-            return {}
+            return outcomes
         peers = [
             await admit_all(session, making.plan.team, making.plan.peers, making.now)
             for making in going
@@ -183,6 +180,7 @@ class CommitmentService:
             people = [Person(p.id, p.user_id, p.display_name) for p in named]
             new.append(repo.NewCommitment(values, owner, people))
         made = dict(zip(going, await repo.insert_many(session, new), strict=True))
+        outcomes.update(made)
         await repo.add_history_many(
             session,
             [
@@ -200,9 +198,9 @@ class CommitmentService:
             await repo.decide_draft(session, draft_id, CONFIRMED, making.now, made[making].id)
         for making in twice:
             assert making.draft_id is not None
-            refused[making] = _answered(made[drafts[making.draft_id]])
+            outcomes[making] = _answered(made[drafts[making.draft_id]])
         await self.followup.apply_new(session, [(c, making.nudges) for making, c in made.items()])
-        return made
+        return outcomes
 
     async def announce(self, c: Commitment, team: Team, *, in_channel_reply: bool) -> None:
         """Tell the team (shared) or the named peers (private) about a new commitment.
